@@ -1,0 +1,1 @@
+"""fal-mock reference client package."""

@@ -44,7 +44,10 @@ EXPECTED_NAMES = {
 
 
 def test_every_expected_contract_exists() -> None:
-    assert set(NAMES) == EXPECTED_NAMES
+    """fal's protocol payloads all have a contract (the mock's own control/journal payloads add more)."""
+    assert set(NAMES) >= EXPECTED_NAMES
+    areas = {name.split("/", 1)[0] for name in NAMES if "/" in name}
+    assert areas <= {"endpoints", "queue", "errors", "storage", "webhooks", "control"}
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,0 +1,214 @@
+"""The ``fal-mock`` command: ``serve`` a mock fal, print the ``env`` that points clients at it.
+
+``fal-mock serve`` defaults: 127.0.0.1, port 8000, plain HTTP, ``realistic``
+progression (timings on the wall clock), ``preview`` videos.  Widening ``--host``
+beyond loopback prints a warning, and is refused unless the control API has a
+``--control-token`` (or ``--insecure-control`` says to serve it open).  ``--tls`` makes
+a local CA (needed by the official Python client, which only speaks https).
+``--ready-file`` gets ``{"url", "ca_file", ...}`` once the server accepts connections.
+``--data-dir DIR`` keeps state on disk (:mod:`.sqlite_store`); ``--workers N`` needs it
+(:mod:`.workers`).
+
+``fal-mock env --ready-file F`` (or ``--url U [--ca-file C]``) prints the shell
+exports for the official Python client (DESIGN §2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import shlex
+import sys
+import tempfile
+import urllib.parse
+from collections.abc import Sequence
+
+from .settings import Settings
+from .settings import check_progression as _check_progression
+
+log = logging.getLogger("fal_mock")
+
+
+def _progression(value: str) -> str:
+    try:
+        return _check_progression(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fal-mock", description="An offline, faithful stand-in for the fal.ai API.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve a mock fal on a local socket")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: loopback only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one; default 8000)")
+    serve.add_argument("--tls", action="store_true", help="serve https with a fresh local CA (trustme)")
+    serve.add_argument("--tls-dir", default=None, help="where to write the CA and certificate (default: a temp dir)")
+    serve.add_argument("--seed", type=int, default=None, help="seed of ids, keys and videos (default 0)")
+    serve.add_argument("--progression", type=_progression, default=None,
+                       help="immediate | polls:N | realistic | manual (default realistic)")  # fmt: skip
+    serve.add_argument("--video-profile", choices=("preview", "realistic"), default=None)
+    serve.add_argument("--auth", choices=("format", "keys", "off"), default=None)
+    serve.add_argument("--key", action="append", default=None, help="an accepted key (with --auth keys); repeatable")
+    serve.add_argument("--image-url-policy", choices=("placeholder", "fetch", "error"), default=None)
+    serve.add_argument("--control-token", default=None, help="token the /_mock control API requires")
+    serve.add_argument("--insecure-control", action="store_true",
+                       help="beyond loopback, serve the control API without a token (refused otherwise)")  # fmt: skip
+    serve.add_argument("--data-dir", default=None,
+                       help="keep jobs, journals and files in DIR (SQLite + files); they survive restarts")  # fmt: skip
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes sharing one --data-dir (default 1; more need --data-dir)")  # fmt: skip
+    serve.add_argument("--ready-file", default=None, help="write {url, ca_file, ...} here once serving")
+    serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    serve.add_argument("--no-access-log", action="store_true", help="no line per request")
+    serve.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                       help="any other setting, e.g. --set max_queue_size=100 (repeatable)")  # fmt: skip
+
+    env = commands.add_parser("env", help="print the exports that point the official Python client at a server")
+    env.add_argument("--ready-file", default=None, help="the ready file of a running 'fal-mock serve'")
+    env.add_argument("--url", default=None, help="the server's base URL (https://127.0.0.1:PORT)")
+    env.add_argument("--ca-file", default=None, help="the CA file of a --tls server")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    values: dict[str, object] = {"progression": "realistic"}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"fal-mock: --set expects NAME=VALUE, got {item!r}")
+        values[name.strip()] = value
+    for name in ("seed", "progression", "video_profile", "auth", "image_url_policy", "control_token", "data_dir"):
+        value = getattr(args, name)
+        if value is not None:
+            values[name] = value
+    if args.key:
+        values["keys"] = tuple(args.key)
+    try:
+        base = Settings.from_env(os.environ)
+        return Settings.from_mapping(values, base=base)
+    except ValueError as error:
+        raise SystemExit(f"fal-mock: {error}") from None
+
+
+def serve_refusal(args: argparse.Namespace, settings: Settings) -> str | None:
+    """Why ``serve`` must not start with these options (None: it may)."""
+    from .server import is_loopback
+    from .workers import WorkersRefused, check_workers
+
+    try:
+        check_workers(args.workers, settings)
+    except WorkersRefused as error:
+        return str(error)
+    if not is_loopback(args.host) and not settings.control_token and not args.insecure_control:
+        return (
+            f"refusing to serve on {args.host} (beyond loopback) with an open control API: give --control-token "
+            "TOKEN (clients then send it as X-Fal-Mock-Control-Token), or --insecure-control to serve the control "
+            "API without one"
+        )
+    return None
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .app import create_app
+    from .server import is_loopback, make_tls, serve
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = settings_from_args(args)
+    refusal = serve_refusal(args, settings)
+    if refusal:
+        print(f"fal-mock: {refusal}", file=sys.stderr)
+        return 2
+    if not is_loopback(args.host):
+        log.warning(
+            "fal-mock is listening on %s, beyond loopback: anyone who can reach this address can use it%s",
+            args.host,
+            "" if settings.control_token else " and its control API (--insecure-control: no control token)",
+        )
+    tls = None
+    if args.tls:
+        tls = make_tls(args.tls_dir or tempfile.mkdtemp(prefix="fal-mock-tls-"))
+    if args.workers > 1:
+        from .sqlite_store import DataDirInUse, IncompatibleDataDir
+        from .workers import serve_workers
+
+        try:
+            return serve_workers(settings, workers=args.workers, host=args.host, port=args.port, tls=tls,
+                                 ready_file=args.ready_file, log_level=args.log_level,
+                                 access_log=not args.no_access_log)  # fmt: skip
+        except (DataDirInUse, IncompatibleDataDir) as error:
+            print(f"fal-mock: {error}", file=sys.stderr)
+            return 2
+    try:
+        app = create_app(settings)
+    except Exception as error:
+        from .sqlite_store import DataDirInUse, IncompatibleDataDir
+
+        if isinstance(error, DataDirInUse | IncompatibleDataDir):
+            print(f"fal-mock: {error}", file=sys.stderr)
+            return 2
+        raise
+    asyncio.run(
+        serve(
+            app,
+            host=args.host,
+            port=args.port,
+            tls=tls,
+            ready_file=args.ready_file,
+            log_level=args.log_level,
+            access_log=not args.no_access_log,
+        )
+    )
+    return 0
+
+
+def env_lines(url: str, ca_file: str | None) -> list[str]:
+    """Shell exports pointing the official Python client (and our own tools) at ``url``."""
+    parsed = urllib.parse.urlsplit(url)
+    hostport = parsed.netloc + parsed.path.rstrip("/")
+    lines = []
+    if not os.environ.get("FAL_KEY"):
+        lines.append("export FAL_KEY=fal-mock-key:fal-mock-secret")
+    lines += [
+        f"export FAL_RUN_HOST={shlex.quote(hostport + '/run')}",
+        f"export FAL_QUEUE_RUN_HOST={shlex.quote(hostport + '/queue')}",
+        f"export FAL_MOCK_URL={shlex.quote(url.rstrip('/'))}",
+    ]
+    if ca_file:
+        lines.append(f"export SSL_CERT_FILE={shlex.quote(ca_file)}")
+    if parsed.scheme != "https":
+        lines.append("# note: the official Python client only speaks https: start the server with --tls")
+    lines.append(
+        "# uploads: fal_client's storage hosts are constants; before the first upload run\n"
+        f"#   import fal_client.client as c; c.REST_URL = {url.rstrip('/') + '/rest'!r}; "
+        f"c.CDN_URL = {url.rstrip('/') + '/cdn'!r}"
+    )
+    return lines
+
+
+def run_env(args: argparse.Namespace) -> int:
+    url, ca_file = args.url, args.ca_file
+    if args.ready_file:
+        with open(args.ready_file) as handle:
+            info = json.load(handle)
+        url, ca_file = info["url"], ca_file or info.get("ca_file")
+    if not url:
+        print("fal-mock env: give --ready-file or --url", file=sys.stderr)
+        return 2
+    print("\n".join(env_lines(url, ca_file)))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return run_serve(args)
+    return run_env(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

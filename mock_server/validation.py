@@ -1,0 +1,139 @@
+"""Input validation "in the runner": contract checks turned into fal's 422 entries.
+
+The endpoint's input contract (JSON Schema) decides what is valid; this module
+translates jsonschema's findings into the ``detail`` entries fal's pydantic-based
+apps produce (``missing``, ``string_type``, ``bool_type``, ``one_of`` with
+``ctx.expected``, ...), each with ``loc`` starting at ``"body"``.
+
+Like pydantic's default (lax) mode, booleans also accept ``0``/``1`` and the
+strings ``"true"``/``"false"``/``"yes"``/``"no"``/``"on"``/``"off"``/``"1"``/``"0"``
+(fal would accept them, so the mock does too); every other type is strict.
+Unknown extra fields are ignored, as fal's models ignore them.  Defaults from the
+contract are filled in, and :func:`canonical_json` gives the text the video's
+determinism is keyed on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import jsonschema
+from fal_mock import contracts
+
+from .errors import DetailEntry, ModelError, entry
+
+_TYPE_ERRORS = {
+    "string": ("string_type", "Input should be a valid string"),
+    "boolean": ("bool_type", "Input should be a valid boolean"),
+    "integer": ("int_type", "Input should be a valid integer"),
+    "number": ("float_type", "Input should be a valid number"),
+    "object": ("dict_type", "Input should be a valid dictionary"),
+    "array": ("list_type", "Input should be a valid list"),
+    "null": ("none_required", "Input should be None"),
+}
+_LAX_TRUE = {"true", "1", "yes", "on", "t", "y"}
+_LAX_FALSE = {"false", "0", "no", "off", "f", "n"}
+
+
+def canonical_json(value: Any) -> str:
+    """Compact, key-sorted JSON: the form the video generator's determinism is keyed on."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def validate_arguments(contract: str, arguments: Any) -> dict[str, Any]:
+    """Validated arguments with defaults filled in, or :class:`ModelError` (422) with fal's entries."""
+    if not isinstance(arguments, Mapping):
+        raise ModelError([entry(["body"], "Input should be a valid dictionary", "dict_type", input=arguments)])
+    validator = contracts.validator(contract)
+    schema = validator.schema  # read-only here: no need for contracts.schema()'s copy
+    assert isinstance(schema, Mapping)
+    coerced = _lax_coerce(schema, dict(arguments))
+    errors = sorted(validator.iter_errors(coerced), key=lambda error: list(error.absolute_path))
+    if errors:
+        raise ModelError(list(_entries(errors)))
+    return _with_defaults(schema, coerced)
+
+
+def _properties(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    props = schema.get("properties")
+    return props if isinstance(props, Mapping) else {}
+
+
+def _lax_coerce(schema: Mapping[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
+    for name, spec in _properties(schema).items():
+        if name in arguments and isinstance(spec, Mapping) and spec.get("type") == "boolean":
+            value = arguments[name]
+            if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
+                arguments[name] = bool(value)
+            elif isinstance(value, str) and value.strip().lower() in _LAX_TRUE | _LAX_FALSE:
+                arguments[name] = value.strip().lower() in _LAX_TRUE
+    return arguments
+
+
+def _with_defaults(schema: Mapping[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
+    filled = dict(arguments)
+    for name, spec in _properties(schema).items():
+        if name not in filled and isinstance(spec, Mapping) and "default" in spec:
+            filled[name] = spec["default"]
+    return filled
+
+
+def _expected_text(options: Iterable[Any]) -> str:
+    quoted = [f"'{option}'" if isinstance(option, str) else json.dumps(option) for option in options]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def _entries(errors: Iterable[jsonschema.ValidationError]) -> Iterable[DetailEntry]:
+    for error in errors:
+        loc: list[str | int] = ["body", *error.absolute_path]
+        kind = error.validator
+        rule: Any = error.validator_value
+        if kind == "required":
+            present = error.instance if isinstance(error.instance, Mapping) else {}
+            for name in rule:
+                if name not in present:
+                    yield entry([*loc, name], "Field required", "missing", input=error.instance)
+        elif kind == "type":
+            expected = rule
+            first = expected[0] if isinstance(expected, list) else expected
+            error_type, message = _TYPE_ERRORS.get(first, ("type_error", error.message))
+            yield entry(loc, message, error_type, input=error.instance)
+        elif kind in ("enum", "const"):
+            options = list(rule) if kind == "enum" else [rule]
+            yield entry(
+                loc,
+                f"Input should be {_expected_text(options)}",
+                "one_of",
+                ctx={"expected": options},
+                input=error.instance,
+            )
+        elif kind in ("minLength", "maxLength"):
+            short = kind == "minLength"
+            limit = rule
+            yield entry(
+                loc,
+                f"String should have {'at least' if short else 'at most'} {limit} character{'s' if limit != 1 else ''}",
+                "string_too_short" if short else "string_too_long",
+                ctx={"min_length" if short else "max_length": limit},
+                input=error.instance,
+            )
+        elif kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            name, word, key = {
+                "minimum": ("greater_than_equal", "greater than or equal to", "ge"),
+                "maximum": ("less_than_equal", "less than or equal to", "le"),
+                "exclusiveMinimum": ("greater_than", "greater than", "gt"),
+                "exclusiveMaximum": ("less_than", "less than", "lt"),
+            }[str(kind)]
+            yield entry(
+                loc,
+                f"Input should be {word} {rule}",
+                name,
+                ctx={key: rule},
+                input=error.instance,
+            )
+        else:
+            yield entry(loc, error.message, "value_error", input=error.instance)

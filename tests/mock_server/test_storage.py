@@ -1,0 +1,362 @@
+"""The file store without any web framework: files, blobs, expiry, eviction, multipart, tokens, data_dir."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fal_mock.mock_server.clock import ManualClock
+from fal_mock.mock_server.storage import (
+    FileRefs,
+    FileStore,
+    default_file_name,
+    lifecycle_seconds,
+    parse_key,
+    safe_file_name,
+)
+from fal_mock.mock_server.storage_errors import FileTooLarge, InvalidParts, StoreFull, TooManyParts, UnknownUpload
+from fal_mock.mock_server.upload_auth import UploadAuthority
+
+KiB = 1024
+
+
+def make_store(clock: ManualClock, tmp: Path | None = None, **limits: int) -> FileStore:
+    values = {"max_file_bytes": 100 * KiB, "max_total_bytes": 300 * KiB, **limits}
+    return FileStore(clock, seed=0, data_dir=tmp, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["memory", "disk"])
+def store(request: pytest.FixtureRequest, clock: ManualClock, tmp_path: Path) -> Iterator[FileStore]:
+    files = make_store(clock, tmp_path / "data" if request.param == "disk" else None)
+    yield files
+    files.close()
+
+
+def blob(n: int, fill: int) -> bytes:
+    return bytes([fill]) * n
+
+
+# --- keys and names -------------------------------------------------------------------------------
+
+
+def test_keys_are_fal_shaped_and_deterministic(clock: ManualClock) -> None:
+    first, second = make_store(clock), make_store(clock)
+    keys = [first.new_key("cat.png") for _ in range(3)]
+    assert keys == [second.new_key("cat.png") for _ in range(3)]
+    assert len(set(keys)) == 3
+    for key in keys:
+        match = parse_key(key)
+        assert match is not None
+        assert match.group("name") == "cat.png"
+    first.close()
+    second.close()
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["../etc/passwd", "lion/../../x", "lion/%2e%2e", "lion/" + "a" * 21 + "_..", "lion/" + "a" * 21 + "_x/../y",
+     "lion\\" + "a" * 21 + "_x", "lion/" + "a" * 21 + "_x\x00", "lion/" + "a" * 21 + "_" + "x" * 5000, ""],
+)  # fmt: skip
+def test_parse_key_rejects_traversal_and_oddities(key: str) -> None:
+    assert parse_key(key) is None
+
+
+def test_safe_names() -> None:
+    assert safe_file_name("../../etc/passwd") == "passwd"
+    assert safe_file_name("C:\\Users\\me\\photo 1.png") == "photo_1.png"
+    assert safe_file_name("..") == "upload.bin"
+    assert len(safe_file_name("a" * 500 + ".png")) == 120
+    assert default_file_name("image/jpeg") == "upload.jpeg"
+    assert default_file_name("text/plain; charset=utf-8") == "upload.plain"
+    assert default_file_name(None) == "upload.bin"
+
+
+def test_lifecycle_header_parsing() -> None:
+    assert lifecycle_seconds(None) is None
+    assert lifecycle_seconds('{"expiration_duration_seconds": 60}') == 60
+    assert lifecycle_seconds('{"expiration_duration_seconds": null, "initial_acl": {"default": "hide"}}') is None
+    assert lifecycle_seconds('{"expiration_duration_seconds": 0}') is None  # fal: 0 = no expiry
+    for bad in ("nope", "[]", '{"expiration_duration_seconds": -1}', '{"expiration_duration_seconds": "1h"}'):
+        with pytest.raises(ValueError, match=r"JSON|expiration_duration_seconds"):
+            lifecycle_seconds(bad)
+
+
+# --- files -----------------------------------------------------------------------------------------
+
+
+def test_put_get_read_ranges(store: FileStore) -> None:
+    data = bytes(range(256)) * 10
+    stored = store.put(data, file_name="bytes.bin", content_type="application/x-test")
+    assert store.get(stored.key) == stored
+    assert stored.size == len(data)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert store.read(stored) == data
+    assert store.read(stored, 10, 20) == data[10:20]
+    assert b"".join(store.iter_chunks(stored, 5, 2000, chunk=7)) == data[5:2000]
+    assert store.get("lion/" + "a" * 21 + "_missing.bin") is None
+    assert store.get("../" + stored.key) is None
+
+
+def test_expiry_follows_the_clock(store: FileStore, clock: ManualClock) -> None:
+    stored = store.put(b"x" * 10, file_name="a.txt", content_type="text/plain", expires_at=clock.now() + 60)
+    clock.advance(59)
+    assert store.get(stored.key) is not None
+    clock.advance(1)
+    assert store.get(stored.key) is None
+    assert store.files() == []
+    assert store.purge_expired() == 1
+    assert store.total_bytes == 0
+
+
+def test_same_bytes_are_stored_once_and_released_with_the_last_reference(store: FileStore) -> None:
+    a = store.put(b"z" * 1000, file_name="a", content_type="x/y")
+    b = store.put(b"z" * 1000, file_name="b", content_type="x/y")
+    sha = store.put_blob(b"z" * 1000)
+    assert a.sha256 == b.sha256 == sha
+    assert store.total_bytes == 1000
+    store.delete(a.key)
+    store.delete(b.key)
+    assert store.blob(sha) == b"z" * 1000  # the inline reference still holds it
+    store.release_blob(sha)
+    assert store.blob(sha) is None
+    assert store.total_bytes == 0
+
+
+def test_per_file_cap(store: FileStore) -> None:
+    with pytest.raises(FileTooLarge) as raised:
+        store.put(blob(100 * KiB + 1, 1), file_name="big", content_type="x/y")
+    assert raised.value.max_size == 100 * KiB
+    with pytest.raises(FileTooLarge):
+        store.put_blob(blob(100 * KiB + 1, 1))
+    assert store.total_bytes == 0
+    assert store.files() == []
+
+
+def test_eviction_order_expired_then_unreferenced_then_retained_never_pinned(
+    store: FileStore, clock: ManualClock
+) -> None:
+    pinned = store.put(blob(60 * KiB, 1), file_name="input.png", content_type="image/png")
+    retained = store.put(blob(60 * KiB, 2), file_name="output.mp4", content_type="video/mp4", origin="output")
+    unreferenced = store.put(blob(60 * KiB, 3), file_name="old.png", content_type="image/png")
+    expiring = store.put(blob(60 * KiB, 4), file_name="tmp.png", content_type="image/png",
+                         expires_at=clock.now() + 10)  # fmt: skip
+    clock.advance(11)
+    store.set_reference_provider(lambda: FileRefs(pinned=frozenset({pinned.key}), retained=frozenset({retained.key})))
+    store.put(blob(60 * KiB, 5), file_name="n1", content_type="x/y")  # fits: 300 KiB cap, 240 held
+    store.put(blob(60 * KiB, 6), file_name="n2", content_type="x/y")  # the expired file goes
+    assert store.get(expiring.key) is None
+    assert store.get(unreferenced.key) is not None
+    store.put(blob(60 * KiB, 7), file_name="n3", content_type="x/y")  # then the oldest unreferenced
+    assert store.get(unreferenced.key) is None
+    assert store.get(retained.key) is not None
+    names = {f.file_name for f in store.files()}
+    assert names == {"input.png", "output.mp4", "n1", "n2", "n3"}
+    store.put(blob(100 * KiB, 8), file_name="n4", content_type="x/y")  # unreferenced n1, n2 go before retained
+    assert {f.file_name for f in store.files()} == {"input.png", "output.mp4", "n3", "n4"}
+    n5 = store.put(blob(100 * KiB, 9), file_name="n5", content_type="x/y")  # n3 and n4, before the retained
+    assert {f.file_name for f in store.files()} == {"input.png", "output.mp4", "n5"}
+    store.set_reference_provider(
+        lambda: FileRefs(pinned=frozenset({pinned.key, n5.key}), retained=frozenset({retained.key}))
+    )
+    store.put(blob(100 * KiB, 10), file_name="n6", content_type="x/y")  # only the retained output is left to go
+    assert store.get(retained.key) is None
+    assert {f.file_name for f in store.files()} == {"input.png", "n5", "n6"}
+    assert store.get(pinned.key) is not None
+    assert store.read(pinned) == blob(60 * KiB, 1)
+    assert store.total_bytes <= 300 * KiB
+
+
+def test_store_full_changes_nothing(store: FileStore) -> None:
+    keys = [store.put(blob(100 * KiB, k), file_name=f"in{k}", content_type="x/y").key for k in range(3)]
+    store.set_reference_provider(lambda: FileRefs(pinned=frozenset(keys)))
+    before = store.total_bytes
+    with pytest.raises(StoreFull):
+        store.put(blob(50 * KiB, 9), file_name="late", content_type="x/y")
+    assert store.total_bytes == before
+    assert [store.read(f) for f in store.files()] == [blob(100 * KiB, k) for k in range(3)]
+    store.set_reference_provider(FileRefs)
+    store.put(blob(50 * KiB, 9), file_name="late", content_type="x/y")  # once they are released it fits
+
+
+def test_inline_blobs_are_never_evicted(store: FileStore) -> None:
+    sha = store.put_blob(blob(100 * KiB, 1))
+    store.put(blob(100 * KiB, 2), file_name="a", content_type="x/y")
+    store.put(blob(100 * KiB, 3), file_name="b", content_type="x/y")
+    store.put(blob(100 * KiB, 4), file_name="c", content_type="x/y")
+    assert store.blob(sha) == blob(100 * KiB, 1)
+
+
+def test_clear_by_namespace(store: FileStore) -> None:
+    mine = store.put(b"1", file_name="a", content_type="x/y", namespace="mine")
+    theirs = store.put(b"2", file_name="b", content_type="x/y", namespace="theirs")
+    store.clear("mine")
+    assert store.get(mine.key) is None
+    assert store.get(theirs.key) is not None
+    store.clear()
+    assert store.files() == []
+    assert store.total_bytes == 0
+
+
+# --- multipart ------------------------------------------------------------------------------------
+
+
+def test_multipart_joins_parts_in_number_order(store: FileStore) -> None:
+    session = store.begin_multipart(file_name="big.bin", content_type="application/octet-stream")
+    etags = {}
+    for number, fill in ((3, 3), (1, 1), (2, 2)):  # parts arrive in any order (the Python client's threads)
+        with store.part_sink() as sink:
+            sink.write(blob(10 * KiB, fill))
+            etags[number] = store.put_part(session.upload_id, number, sink).etag
+    stored = store.complete_multipart(session.upload_id, [(n, etags[n]) for n in (2, 3, 1)])
+    assert stored.key == session.key
+    assert store.read(stored) == blob(10 * KiB, 1) + blob(10 * KiB, 2) + blob(10 * KiB, 3)
+    assert store.multipart(session.upload_id) is None
+    assert store.total_bytes == 30 * KiB  # the parts are gone
+
+
+def test_multipart_errors(store: FileStore) -> None:
+    session = store.begin_multipart(file_name="x", content_type="x/y")
+    with store.part_sink() as sink:
+        sink.write(b"abc")
+        etag = store.put_part(session.upload_id, 1, sink).etag
+    with pytest.raises(InvalidParts):
+        store.complete_multipart(session.upload_id, [(1, '"wrong"')])
+    with pytest.raises(InvalidParts):
+        store.complete_multipart(session.upload_id, [(1, etag), (2, etag)])
+    with pytest.raises(InvalidParts):
+        store.complete_multipart(session.upload_id, [])
+    with pytest.raises(TooManyParts):
+        store.check_part_number(store.max_parts + 1)
+    with pytest.raises(InvalidParts):
+        store.check_part_number(0)
+    with pytest.raises(UnknownUpload):
+        store.complete_multipart("A" * 21, [(1, etag)])
+    with store.part_sink() as sink:
+        sink.write(b"x")
+        with pytest.raises(UnknownUpload):
+            store.put_part("A" * 21, 1, sink)
+    assert store.complete_multipart(session.upload_id, [(1, etag)]).size == 3
+
+
+def test_multipart_total_size_is_capped(clock: ManualClock) -> None:
+    store = make_store(clock, max_file_bytes=25 * KiB, max_part_bytes=10 * KiB)
+    session = store.begin_multipart(file_name="x", content_type="x/y")
+    for number in (1, 2):
+        with store.part_sink() as sink:
+            sink.write(blob(10 * KiB, number))
+            store.put_part(session.upload_id, number, sink)
+    with store.part_sink() as sink, pytest.raises(FileTooLarge):
+        sink.write(blob(10 * KiB + 1, 9))  # one part over the part cap
+    with store.part_sink() as sink:
+        sink.write(blob(10 * KiB, 3))
+        with pytest.raises(FileTooLarge):
+            store.put_part(session.upload_id, 3, sink)  # the parts together over the file cap
+    assert store.total_bytes == 20 * KiB
+    store.close()
+
+
+def test_open_uploads_are_bounded_and_expire(clock: ManualClock) -> None:
+    store = FileStore(clock, seed=0, max_file_bytes=KiB, max_total_bytes=10 * KiB, max_pending_uploads=2, url_ttl=60)
+    first = store.begin_multipart(file_name="1", content_type="x/y")
+    second = store.begin_multipart(file_name="2", content_type="x/y")
+    third = store.begin_multipart(file_name="3", content_type="x/y")
+    assert store.multipart(first.upload_id) is None
+    assert store.multipart(second.upload_id) is not None
+    assert store.multipart(third.upload_id) is not None
+    clock.advance(60)
+    assert store.multipart(third.upload_id) is None
+    store.close()
+
+
+# --- tokens and signatures ----------------------------------------------------------------------
+
+
+def test_tokens_are_checked_and_expire_on_the_clock(clock: ManualClock) -> None:
+    authority = UploadAuthority(clock, seed=1, token_ttl=100, url_ttl=50)
+    token = authority.issue_token(1)
+    assert token.token_type == "Bearer"
+    assert authority.check_token(token.token) is None
+    assert UploadAuthority(clock, seed=1, token_ttl=100, url_ttl=50).check_token(token.token) is None  # any process
+    assert UploadAuthority(clock, seed=2, token_ttl=100, url_ttl=50).check_token(token.token) is not None
+    head, payload, mac = token.token.split(".")
+    assert authority.check_token(f"{head}.{payload}.{mac[:-2]}xx") is not None
+    assert authority.check_token("garbage") is not None
+    clock.advance(102)
+    assert authority.check_token(token.token) == "CDN token has expired"
+
+
+def test_signed_fields_cannot_be_changed(clock: ManualClock) -> None:
+    authority = UploadAuthority(clock, seed=1, token_ttl=100, url_ttl=50)
+    query = authority.sign("put:lion/x", {"content_type": "image/png"})
+    assert authority.verify("put:lion/x", query) is None
+    assert authority.verify("put:lion/y", query) is not None
+    assert authority.verify("put:lion/x", {**query, "content_type": "text/html"}) is not None
+    assert authority.verify("put:lion/x", {**query, "lifetime": "1"}) is not None
+    clock.advance(51)
+    assert authority.verify("put:lion/x", query) == "the upload URL has expired"
+
+
+# --- data_dir: on disk, atomic, shared ------------------------------------------------------------
+
+
+def test_data_dir_layout_and_durability(clock: ManualClock, tmp_path: Path) -> None:
+    store = make_store(clock, tmp_path)
+    stored = store.put(b"persist me", file_name="p.txt", content_type="text/plain")
+    assert (tmp_path / "blobs" / stored.sha256).read_bytes() == b"persist me"
+    assert not list((tmp_path / "incoming").iterdir())  # temp files were moved into place
+    mode = sqlite3.connect(tmp_path / "files.sqlite3").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    store.close()
+    reopened = make_store(clock, tmp_path)
+    again = reopened.get(stored.key)
+    assert again is not None
+    assert reopened.read(again) == b"persist me"
+    assert reopened.new_key("n") != stored.key  # counters persist: keys are never reused
+    reopened.delete(stored.key)
+    assert not (tmp_path / "blobs" / stored.sha256).exists()
+    reopened.close()
+
+
+def test_data_dir_streams_without_holding_bytes(clock: ManualClock, tmp_path: Path) -> None:
+    store = make_store(clock, tmp_path, max_file_bytes=4 * 1024 * KiB, max_total_bytes=8 * 1024 * KiB)
+    sink = store.sink()
+    assert sink.path is not None
+    assert sink.path.parent == tmp_path / "incoming"
+    for k in range(16):
+        sink.write(blob(256 * KiB, k))
+    stored = store.put_sink(sink, file_name="big.bin", content_type="x/y")
+    assert not sink.path.exists()
+    chunks = list(store.iter_chunks(stored, 0, stored.size))
+    assert max(len(c) for c in chunks) <= 256 * KiB
+    assert b"".join(chunks)[-1] == 15
+    store.close()
+
+
+def _writer(data_dir: str, worker: int) -> list[str]:
+    clock = ManualClock()
+    store = FileStore(clock, seed=0, max_file_bytes=KiB * 64, max_total_bytes=KiB * 1024 * 64, data_dir=data_dir)
+    keys = [store.put(f"{worker}:{k}".encode() * 50, file_name=f"w{worker}-{k}.txt", content_type="text/plain").key
+            for k in range(25)]  # fmt: skip
+    store.close()
+    return keys
+
+
+@pytest.mark.slow
+def test_several_processes_share_one_data_dir(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(3) as pool:
+        results = pool.starmap(_writer, [(str(tmp_path), worker) for worker in range(3)])
+    keys = [key for batch in results for key in batch]
+    assert len(set(keys)) == 75  # counters in SQLite: no two processes hand out the same key
+    store = FileStore(ManualClock(), seed=0, max_file_bytes=KiB * 64, max_total_bytes=KiB * 1024 * 64,
+                      data_dir=tmp_path)  # fmt: skip
+    for worker, batch in enumerate(results):
+        for k, key in enumerate(batch):
+            found = store.get(key)
+            assert found is not None
+            assert store.read(found) == f"{worker}:{k}".encode() * 50
+    store.close()

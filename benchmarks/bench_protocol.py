@@ -1,0 +1,298 @@
+"""Protocol overhead, measured apart from generation (DESIGN §9; a script, not a test).
+
+Run: ``.venv/bin/python benchmarks/bench_protocol.py [--cycles 200] [--wrk-seconds 5] [--jobs 300]``
+
+1. **In-process ``fal_client.subscribe``** (the unmodified official client through
+   ``FalRouting``, ``immediate`` progression, a preview video from a small PNG data URI) —
+   median time of one full cycle against the same number of in-process round trips (counted
+   in the mock's journal) to a bare Starlette JSON route served through the same
+   ``FalRouting`` path.  Target: ≤ 1.5× plus the video's own generation time.  Measured twice:
+   with one repeated input (the video cache answers: protocol only) and with a unique prompt
+   per cycle (each cycle renders; the writer's time for that input is measured separately
+   and subtracted).
+2. **Loopback throughput with wrk** (``/usr/bin/wrk``, 1 thread, 32 connections) of status
+   polls and result fetches of a completed job on ``fal-mock serve`` (memory store,
+   ``--no-access-log``; also with the access log on), against a bare Starlette route on the
+   same uvicorn[standard] server (same socket setup: TCP_NODELAY, httptools, uvloop).
+   Target: ≥ 0.5×.
+3. **Jobs per second end to end with unique inputs** (submit → status → result, 8
+   concurrent clients on ``fal-mock serve``), next to the video writer's own speed for the
+   same inputs in one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image
+
+MINIMAX = "fal-ai/minimax-video/image-to-video"
+AUTH = {"Authorization": "Key fal-mock-key:fal-mock-secret"}
+WRK = "/usr/bin/wrk"
+
+
+def png_data_uri() -> str:
+    image = Image.new("RGB", (96, 64), (200, 40, 40))
+    for x in range(0, 96, 8):
+        image.paste((x * 2, 90, 255 - x * 2), (x, 0, x + 4, 64))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def median_seconds(action: Callable[[int], Any], repeat: int, warmup: int = 5) -> float:
+    for index in range(warmup):
+        action(-1 - index)
+    times = []
+    for index in range(repeat):
+        started = time.perf_counter()
+        action(index)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+# --- 1. fal_client.subscribe in-process ------------------------------------------------------------
+def bare_app() -> Any:
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def route(request: Any) -> JSONResponse:
+        return JSONResponse({"status": "COMPLETED", "request_id": "x"})
+
+    return Starlette(routes=[Route("/{path:path}", route, methods=["GET", "POST", "PUT"])])
+
+
+def part_subscribe(cycles: int) -> None:
+    import fal_client
+    from fal_mock.fixtures import FalRouting
+    from fal_mock.mock_server import Settings, create_app
+    from fal_mock.mock_server.hosts import FAL_HOSTS
+    from fal_mock.mock_server.video import render_video_from_bytes
+
+    image = png_data_uri()
+    app = create_app(Settings(progression="immediate"))
+    os.environ.setdefault("FAL_KEY", "fal-mock-key:fal-mock-secret")
+    client = fal_client.SyncClient(key=os.environ["FAL_KEY"])
+    with FalRouting(app, FAL_HOSTS):
+        before = len(app.state.mock.store.journal())
+        client.subscribe(MINIMAX, arguments={"prompt": "count", "image_url": image})
+        trips = len(app.state.mock.store.journal()) - before
+        cached = median_seconds(lambda _: client.subscribe(MINIMAX, arguments={"prompt": "same", "image_url": image}),
+                                cycles)  # fmt: skip
+        unique = median_seconds(lambda n: client.subscribe(MINIMAX, arguments={"prompt": f"u{n}", "image_url": image}),
+                                cycles)  # fmt: skip
+    app.state.mock.close()
+    raw = base64.b64decode(image.split(",", 1)[1])
+    from fal_mock.mock_server.validation import canonical_json
+
+    def render(n: int) -> None:
+        fields = {"prompt": f"w{n}", "image_url": image, "prompt_optimizer": True}
+        render_video_from_bytes(raw, endpoint_id=MINIMAX, canonical_input=canonical_json(fields), profile="preview",
+                                input_fields=fields)  # fmt: skip
+
+    writer = median_seconds(render, cycles)
+    bare = bare_app()
+    with FalRouting(bare, ["queue.fal.run"]), httpx.Client() as http:
+        trip = median_seconds(lambda _: http.get("https://queue.fal.run/x/requests/y/status"), cycles * 3)
+    # the same three requests with a plain httpx client: the mock's share without fal_client's own work
+    app = create_app(Settings(progression="immediate"))
+    with FalRouting(app, FAL_HOSTS), httpx.Client(headers=AUTH) as http:
+
+        def plain(_: int) -> None:
+            urls = http.post(f"https://queue.fal.run/{MINIMAX}", json={"prompt": "same", "image_url": image}).json()
+            http.get(urls["status_url"])
+            http.get(urls["response_url"])
+
+        plain_cycle = median_seconds(plain, cycles)
+    app.state.mock.close()
+    print(f"\n1. fal_client.subscribe in-process ({trips} round trips per cycle, median of {cycles})")
+    print(f"   bare Starlette round trip through the same routing: {trip * 1e3:.3f} ms -> {trips} trips "
+          f"{trips * trip * 1e3:.2f} ms")  # fmt: skip
+    print(f"   subscribe, repeated input (video cache): {cached * 1e3:.2f} ms = {cached / (trips * trip):.2f}x "
+          "the bare trips (target <= 1.5x)")  # fmt: skip
+    print(f"   subscribe, unique input: {unique * 1e3:.2f} ms; the writer alone {writer * 1e3:.2f} ms; "
+          f"(subscribe - writer) = {(unique - writer) / (trips * trip):.2f}x the bare trips (target <= 1.5x)")
+    print(f"   the same {trips} requests from a plain httpx.Client (no fal_client work), repeated input: "
+          f"{plain_cycle * 1e3:.2f} ms = {plain_cycle / (trips * trip):.2f}x the bare trips")
+
+
+# --- 2. wrk on a served mock vs a bare Starlette route -------------------------------------------------
+BARE_SERVER = """
+import asyncio, json, sys
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from fal_mock.mock_server.server import bind_socket, write_ready_file
+
+async def status(request):
+    return JSONResponse({"status": "COMPLETED", "request_id": "019b76da-a800-7bbf-a670-15f9a5ac66de",
+                         "response_url": "http://127.0.0.1/queue/fal-ai/minimax-video/requests/x",
+                         "status_url": "http://127.0.0.1/queue/fal-ai/minimax-video/requests/x/status",
+                         "cancel_url": "http://127.0.0.1/queue/fal-ai/minimax-video/requests/x/cancel",
+                         "logs": None, "metrics": {}})
+
+async def main():
+    sock = bind_socket("127.0.0.1", 0)
+    config = uvicorn.Config(Starlette(routes=[Route("/{p:path}", status)]), log_level="warning", access_log=False,
+                            lifespan="on")
+    server = uvicorn.Server(config)
+    async def announce():
+        while not server.started:
+            await asyncio.sleep(0.01)
+        write_ready_file(sys.argv[1], {"url": f"http://127.0.0.1:{sock.getsockname()[1]}"})
+    task = asyncio.create_task(announce())
+    await server.serve(sockets=[sock])
+asyncio.run(main())
+"""
+
+
+class Served:
+    def __init__(self, command: list[str], workdir: Path) -> None:
+        ready = workdir / f"ready-{len(list(workdir.iterdir()))}.json"
+        self.process = subprocess.Popen([*command, str(ready)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                        start_new_session=True)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"server did not start: {command}")
+            time.sleep(0.05)
+        self.url = json.loads(ready.read_text())["url"]
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def wrk(url: str, seconds: int) -> float:
+    output = subprocess.run([WRK, "-t1", "-c32", f"-d{seconds}s", "-H", f"Authorization: {AUTH['Authorization']}",
+                             url], capture_output=True, text=True, check=True).stdout  # fmt: skip
+    match = re.search(r"Requests/sec:\s+([0-9.]+)", output)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if match is None or non2xx is not None:
+        raise SystemExit(f"wrk failed on {url}:\n{output}")
+    return float(match.group(1))
+
+
+def mock_command(*extra: str) -> list[str]:
+    return [sys.executable, "-m", "fal_mock.mock_server", "serve", "--port", "0", "--progression", "immediate",
+            "--log-level", "warning", *extra, "--ready-file"]  # fmt: skip
+
+
+def part_wrk(seconds: int, rounds: int = 3) -> None:
+    """All servers up at once; ``rounds`` interleaved wrk runs of each URL, best of each (the machine is shared)."""
+    if not shutil.which(WRK):
+        print("\n2. wrk is not installed (apt-get install wrk): skipped")
+        return
+    with tempfile.TemporaryDirectory() as temp:
+        workdir = Path(temp)
+        (workdir / "bare.py").write_text(BARE_SERVER)
+        servers = [Served([sys.executable, str(workdir / "bare.py")], workdir)]
+        urls = {"bare": f"{servers[0].url}/fal-ai/minimax-video/requests/x/status"}
+        try:
+            for label, extra in (("--no-access-log", ("--no-access-log",)), ("access log on", ())):
+                served = Served(mock_command(*extra), workdir)
+                servers.append(served)
+                with httpx.Client(headers=AUTH) as http:
+                    submitted = http.post(f"{served.url}/queue/{MINIMAX}",
+                                          json={"prompt": "wrk", "image_url": png_data_uri()}).json()  # fmt: skip
+                    assert http.get(submitted["status_url"]).json()["status"] == "COMPLETED"
+                urls[f"{label} status"] = submitted["status_url"]
+                urls[f"{label} result"] = submitted["response_url"]
+            best = dict.fromkeys(urls, 0.0)
+            for _ in range(rounds):
+                for name, url in urls.items():
+                    best[name] = max(best[name], wrk(url, seconds))
+        finally:
+            for served in servers:
+                served.stop()
+    bare_rps = best.pop("bare")
+    print(f"\n2. wrk -t1 -c32 -d{seconds}s, loopback, best of {rounds} interleaved rounds; "
+          f"bare Starlette route, uvicorn[standard]: {bare_rps:,.0f} req/s")  # fmt: skip
+    for label in ("--no-access-log", "access log on"):
+        status_rps, result_rps = best[f"{label} status"], best[f"{label} result"]
+        print(f"   fal-mock serve ({label}): status polls {status_rps:,.0f} req/s = {status_rps / bare_rps:.2f}x, "
+              f"result fetches {result_rps:,.0f} req/s = {result_rps / bare_rps:.2f}x (target >= 0.5x)")
+
+
+# --- 3. unique-input jobs per second vs the writer -------------------------------------------------------
+async def drive_jobs(url: str, jobs: int, concurrency: int) -> float:
+    image = png_data_uri()
+    counter = iter(range(jobs))
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        for n in counter:
+            submitted = (await http.post(f"{url}/queue/{MINIMAX}",
+                                         json={"prompt": f"unique {n}", "image_url": image})).json()  # fmt: skip
+            while (await http.get(submitted["status_url"])).json()["status"] != "COMPLETED":
+                pass
+            assert (await http.get(submitted["response_url"])).status_code == 200
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(headers=AUTH, timeout=60) as http:
+        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+    return jobs / (time.perf_counter() - started)
+
+
+def part_jobs(jobs: int) -> None:
+    from fal_mock.mock_server.validation import canonical_json
+    from fal_mock.mock_server.video import render_video_from_bytes
+
+    image = png_data_uri()
+    raw = base64.b64decode(image.split(",", 1)[1])
+    started = time.perf_counter()
+    for n in range(jobs):
+        fields = {"prompt": f"writer {n}", "image_url": image, "prompt_optimizer": True}
+        render_video_from_bytes(raw, endpoint_id=MINIMAX, canonical_input=canonical_json(fields), profile="preview",
+                                input_fields=fields)  # fmt: skip
+    writer_rate = jobs / (time.perf_counter() - started)
+    with tempfile.TemporaryDirectory() as temp:
+        served = Served(mock_command("--no-access-log"), Path(temp))
+        rate = asyncio.run(drive_jobs(served.url, jobs, 8))
+        served.stop()
+    print(f"\n3. unique inputs, {jobs} jobs, 8 concurrent clients on fal-mock serve: {rate:.0f} jobs/s end to end; "
+          f"the video writer alone (one thread, preview 320x240x48): {writer_rate:.0f} videos/s "
+          f"-> {rate / writer_rate:.2f}x the writer's speed")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cycles", type=int, default=200, help="subscribe cycles per measurement")
+    parser.add_argument("--wrk-seconds", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=300, help="unique-input jobs for part 3")
+    parser.add_argument("--parts", default="1,2,3")
+    args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    if "1" in parts:
+        part_subscribe(args.cycles)
+    if "2" in parts:
+        part_wrk(args.wrk_seconds)
+    if "3" in parts:
+        part_jobs(args.jobs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

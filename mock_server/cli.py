@@ -5,7 +5,8 @@ progression (timings on the wall clock), ``preview`` videos.  Widening ``--host`
 beyond loopback prints a warning, and is refused unless the control API has a
 ``--control-token`` (or ``--insecure-control`` says to serve it open).  ``--tls`` makes
 a local CA (needed by the official Python client, which only speaks https).
-``--ready-file`` gets ``{"url", "ca_file", ...}`` once the server accepts connections.
+``--ready-file`` gets ``{"url", "ca_file", ...}`` once the server accepts connections
+(``--ready-fd N`` writes the same line to an inherited pipe, for parents that block on it).
 ``--data-dir DIR`` keeps state on disk (:mod:`.sqlite_store`); ``--workers N`` needs it
 (:mod:`.workers`).
 
@@ -63,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1,
                        help="worker processes sharing one --data-dir (default 1; more need --data-dir)")  # fmt: skip
     serve.add_argument("--ready-file", default=None, help="write {url, ca_file, ...} here once serving")
+    serve.add_argument("--ready-fd", type=int, default=None, metavar="N",
+                       help="write the same JSON as one line to inherited descriptor N, then close it")  # fmt: skip
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     serve.add_argument("--no-access-log", action="store_true", help="no line per request")
     serve.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -138,7 +141,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
         try:
             return serve_workers(settings, workers=args.workers, host=args.host, port=args.port, tls=tls,
-                                 ready_file=args.ready_file, log_level=args.log_level,
+                                 ready_file=args.ready_file, ready_fd=args.ready_fd, log_level=args.log_level,
                                  access_log=not args.no_access_log)  # fmt: skip
         except (DataDirInUse, IncompatibleDataDir) as error:
             print(f"fal-mock: {error}", file=sys.stderr)
@@ -159,6 +162,7 @@ def run_serve(args: argparse.Namespace) -> int:
             port=args.port,
             tls=tls,
             ready_file=args.ready_file,
+            ready_fd=args.ready_fd,
             log_level=args.log_level,
             access_log=not args.no_access_log,
         )

@@ -91,6 +91,21 @@ def url_for(host: str, port: int, tls: bool) -> str:
     return f"{'https' if tls else 'http'}://{shown}:{port}"
 
 
+def announce_ready(info: dict[str, Any], *, ready_file: str | None, ready_fd: int | None) -> None:
+    """Tell whoever waits that the server accepts connections: a ready file, an inherited pipe, or both.
+
+    The pipe (``--ready-fd N``) gets one JSON line and is closed, so a parent blocked in
+    ``select``/``read`` on it wakes at once — and reads EOF instead if the server dies first.
+    """
+    if ready_file:
+        write_ready_file(ready_file, info)
+    if ready_fd is not None:
+        try:
+            os.write(ready_fd, (json.dumps(info) + "\n").encode())
+        finally:
+            os.close(ready_fd)
+
+
 def write_ready_file(path: str, info: dict[str, Any]) -> None:
     """Write ``info`` as JSON to ``path`` atomically (a reader never sees half a file)."""
     target = Path(path)
@@ -143,6 +158,7 @@ async def serve(
     port: int,
     tls: TLSFiles | None,
     ready_file: str | None,
+    ready_fd: int | None = None,
     log_level: str = "info",
     access_log: bool = True,
 ) -> None:
@@ -158,8 +174,7 @@ async def serve(
                 return
             await asyncio.sleep(0.01)
         log.info("fal-mock is serving at %s%s", info["url"], f" (CA: {info['ca_file']})" if tls else "")
-        if ready_file:
-            write_ready_file(ready_file, info)
+        announce_ready(info, ready_file=ready_file, ready_fd=ready_fd)
 
     announcer = asyncio.create_task(announce())
     try:

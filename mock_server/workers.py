@@ -44,7 +44,7 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
-from .server import TLSFiles, bind_socket, ready_info, uvicorn_config, write_ready_file
+from .server import TLSFiles, announce_ready, bind_socket, ready_info, uvicorn_config
 from .settings import Settings
 from .sqlite_store import ServerLock, SqliteStore, state_path
 
@@ -129,6 +129,7 @@ def serve_workers(
     port: int,
     tls: TLSFiles | None,
     ready_file: str | None,
+    ready_fd: int | None = None,
     log_level: str = "info",
     access_log: bool = True,
 ) -> int:
@@ -157,8 +158,7 @@ def serve_workers(
         def ready(pids: list[int]) -> None:
             info["workers"] = pids
             log.info("fal-mock is serving at %s with %d workers (data %s)", info["url"], len(pids), lock.path.parent)
-            if ready_file:
-                write_ready_file(ready_file, info)
+            announce_ready(info, ready_file=ready_file, ready_fd=ready_fd)
 
         supervisor = _Supervisor(config, [sock], ready)
         try:

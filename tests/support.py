@@ -68,31 +68,39 @@ def data_uri(data: bytes, mime: str = "image/png") -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def wait_for_ready_file(
-    path: Path,
-    process: subprocess.Popen[bytes] | subprocess.Popen[str],
-    timeout: float = 60.0,
-    log: Path | None = None,
+def read_ready_pipe(
+    fd: int, process: subprocess.Popen[bytes], timeout: float = 60.0, log: Path | None = None
 ) -> dict[str, object]:
-    """The JSON a ``fal-mock serve --ready-file`` wrote, once it exists; fails fast if the process died.
+    """The JSON line ``fal-mock serve --ready-fd`` writes once it accepts connections.
 
-    Waiting on a subprocess's ready file is the one place the suite polls: it checks the file
-    every 20 ms until ``timeout`` (a ceiling, never the expected wait).
+    Blocks in ``select`` on the pipe (no polling, no sleep): the server's line wakes it, and so
+    does the end of the pipe if the server dies first — then the failure names the server's output.
+    ``timeout`` is a ceiling, never the expected wait.
     """
     import json
-    import time
+    import select
 
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        code = process.poll()
-        if code is not None:
-            output = log.read_text(errors="replace") if log else (process.stdout.read() if process.stdout else "")
-            raise AssertionError(f"the server exited with {code} before it was ready:\n{output!r}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the server did not write {path} within {timeout} s")
-        time.sleep(0.02)
-    loaded: dict[str, object] = json.loads(path.read_text())
+    chunks: list[bytes] = []
+    try:
+        while True:
+            readable, _, _ = select.select([fd], [], [], timeout)
+            if not readable:
+                raise AssertionError(f"fal-mock serve was not ready within {timeout} s:\n{_tail(log)}")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                code = process.wait(timeout=30)
+                raise AssertionError(f"fal-mock serve exited with {code} before it was ready:\n{_tail(log)}")
+            chunks.append(chunk)
+            if chunk.endswith(b"\n"):
+                break
+    finally:
+        os.close(fd)
+    loaded: dict[str, object] = json.loads(b"".join(chunks))
     return loaded
+
+
+def _tail(log: Path | None) -> str:
+    return log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
 
 
 class ServeProcess:
@@ -100,7 +108,7 @@ class ServeProcess:
 
     ``with ServeProcess(tmp_path, "--tls", "--progression", "immediate") as server:`` (or
     ``.start()`` … ``.stop()`` / ``.kill()``); ``.url``, ``.ca_file`` and ``.info`` come from the
-    ready file, never from a sleep.  The server runs in its own process group, so ``kill()``
+    server's ready pipe (``--ready-fd``), never from a sleep.  The server runs in its own process group, so ``kill()``
     (``kill -9``) reaches a multi-worker server's workers too, and writes its output to a log
     file (``output()``), so a busy server never blocks on a full pipe.  ``FAL_MOCK_*`` variables
     of the test run are not passed on unless given in ``env``.
@@ -127,18 +135,18 @@ class ServeProcess:
 
     def start(self) -> ServeProcess:
         import sys
-        import uuid
 
-        ready = self.workdir / f"ready-{uuid.uuid4().hex}.json"
-        command = [sys.executable, "-m", "fal_mock.mock_server", "serve", "--port", "0", "--ready-file", str(ready)]
+        read_fd, write_fd = os.pipe()
+        command = [sys.executable, "-m", "fal_mock.mock_server", "serve", "--port", "0", "--ready-fd", str(write_fd)]
         environment = {name: value for name, value in os.environ.items() if not name.startswith("FAL_MOCK_")}
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [*command, *self.args], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                env={**environment, **(self.env or {})},
+                env={**environment, **(self.env or {})}, pass_fds=(write_fd,),
             )  # fmt: skip
+        os.close(write_fd)  # the child holds the only write end: its exit means EOF here
         try:
-            self.info = wait_for_ready_file(ready, self.process, log=self.log_path)
+            self.info = read_ready_pipe(read_fd, self.process, log=self.log_path)
         except BaseException:
             self.kill()
             raise

@@ -110,3 +110,11 @@ def test_python_dash_m_is_the_same_command() -> None:
     assert completed.returncode == 0
     assert "serve" in completed.stdout
     assert "env" in completed.stdout
+
+
+@pytest.mark.slow
+def test_a_server_that_dies_before_ready_fails_fast_with_its_output(tmp_path: Path) -> None:
+    """The ready pipe ends when the server exits: the waiter wakes at once and shows why."""
+    with pytest.raises(AssertionError, match="exited with 2") as failed:
+        ServeProcess(tmp_path, "--workers", "2").start()  # refused without --data-dir
+    assert "data-dir" in str(failed.value)

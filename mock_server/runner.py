@@ -34,7 +34,7 @@ from .hosts import Bases
 from .inputs import InputResolver
 from .jobs import Job, Outcome, VideoRef
 from .settings import Settings
-from .storage import FileStore
+from .storage import FileStore, lifecycle_seconds
 from .storage_errors import StorageError
 from .store import StateStore
 from .validation import canonical_json, validate_arguments
@@ -46,6 +46,8 @@ log = logging.getLogger("fal_mock.runner")
 CLAIM_POLL_SECONDS = 0.01
 
 
+#: The request header with the lifecycle of generated files (``{"expiration_duration_seconds": N}``).
+LIFECYCLE_PREFERENCE = "x-fal-object-lifecycle-preference"
 #: Largest data URI a job may carry to run inline when its video is already cached.
 INLINE_INPUT_BYTES = 64 * 1024
 
@@ -304,9 +306,11 @@ class Runner:
             lines.append((f"Returning the video inline as a data URI ({video.size} bytes)", "INFO"))
             result_bytes = (video.size * 4) // 3 + 200
         else:
+            lifetime = output_lifetime(job)
             stored = self._files.put(
                 video.data, file_name=endpoint.output_file_name, content_type="video/mp4",
                 namespace=job.namespace, origin="output",
+                expires_at=None if lifetime is None else self._files.now() + lifetime,
             )  # fmt: skip
             ref = VideoRef(stored.sha256, video.size, video.width, video.height, video.fps, video.frame_count,
                            video.duration, stored.key, endpoint.output_file_name, False)  # fmt: skip
@@ -333,6 +337,18 @@ class Runner:
         if not self._closed:
             self._closed = True
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def output_lifetime(job: Job) -> float | None:
+    """Seconds a job's generated file lives, from its ``X-Fal-Object-Lifecycle-Preference`` (None: no expiry).
+
+    The JS client sends it for ``storageSettings`` on ``run``/``submit``; the header was
+    checked at submit (:func:`.api.queue.build_submit`), so a bad value here means no expiry.
+    """
+    try:
+        return lifecycle_seconds(job.headers.get(LIFECYCLE_PREFERENCE))
+    except ValueError:
+        return None
 
 
 def _hosts(bases: Bases) -> set[str]:

@@ -488,6 +488,10 @@ class FileStore:
         bucket = BUCKETS[digest_int(self._seed, "bucket", sequence) % len(BUCKETS)]
         return f"{bucket}/{token}_{safe_file_name(file_name)}"
 
+    def now(self) -> float:
+        """The store's clock (the app's): expiry times are on it."""
+        return self._clock.now()
+
     def new_key(self, file_name: str) -> str:
         return self._key_for(self.next_sequence("file"), file_name)
 

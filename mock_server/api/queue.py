@@ -25,7 +25,9 @@ from ..hosts import Bases
 from ..jobs import Job
 from ..queue import SubmitRequest
 from ..responses import check_contract, fal_json, output_body, status_body, submit_body
+from ..runner import LIFECYCLE_PREFERENCE
 from ..settings import check_progression
+from ..storage import lifecycle_seconds
 from ..validation import validate_arguments
 
 #: Seconds between looks at a job while a status stream waits for its next state.
@@ -76,6 +78,15 @@ def _priority(request: Request) -> str:
     return value
 
 
+def _check_lifecycle(request: Request) -> None:
+    """A malformed ``X-Fal-Object-Lifecycle-Preference`` is a bad request (as on uploads), not ignored."""
+    value = request.headers.get(LIFECYCLE_PREFERENCE)
+    try:
+        lifecycle_seconds(value)
+    except ValueError as error:
+        raise RequestError("bad_request", f"Invalid X-Fal-Object-Lifecycle-Preference header: {error}") from None
+
+
 def _max_queue_length(request: Request) -> int | None:
     raw = request.query_params.get("fal_max_queue_length")
     if raw is None:
@@ -112,6 +123,7 @@ def progression_override(request: Request) -> str | None:
 async def build_submit(request: Request, mock: MockServices, endpoint_id: str) -> SubmitRequest:
     """The parts of a submit (or run) request the queue needs, checked."""
     endpoint = endpoint_for(mock, endpoint_id)
+    _check_lifecycle(request)
     raw = await read_body(request, mock.settings.max_request_body_bytes)
     arguments, body_error = parse_json_body(raw)
     headers = {

@@ -471,3 +471,22 @@ async def test_oversized_body_is_413_and_state_survives(make_app: Callable[..., 
         assert big.status_code == 413
         assert "too large" in big.json()["detail"]
         assert (await client.get(first["response_url"])).status_code == 200
+
+
+# --- lifecycle of generated files (JS storageSettings on run/submit) --------------------------
+async def test_output_files_follow_the_lifecycle_preference(client: httpx.AsyncClient, clock: ManualClock) -> None:
+    lifecycle = {"x-fal-object-lifecycle-preference": json.dumps({"expiration_duration_seconds": 60})}
+    body = await submit(client, MINIMAX, headers=lifecycle)
+    url = (await client.get(body["response_url"])).json()["video"]["url"]
+    assert (await client.get(url)).status_code == 200
+    other = await submit(client, MINIMAX, {**GOOD, "prompt": "no lifecycle"})
+    kept_url = (await client.get(other["response_url"])).json()["video"]["url"]
+    clock.advance(61)
+    assert (await client.get(url)).status_code == 404  # expired on the mock's clock
+    assert (await client.get(kept_url)).status_code == 200
+
+
+async def test_a_malformed_lifecycle_preference_is_a_bad_request(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{QUEUE}/{MINIMAX}", json=GOOD, headers={"x-fal-object-lifecycle-preference": "soon"})
+    assert response.status_code == 400
+    assert response.json()["error_type"] == "bad_request"

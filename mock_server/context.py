@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection, Request
@@ -53,8 +53,6 @@ class MockServices:
     webhooks: WebhookDispatcher
     #: Queued faults (``fail_next``): the gateway's fault stage and the queue's creation hook spend them.
     faults: FaultBook
-    #: Extension objects other stages register (webhooks, faults, ...), by name.
-    extensions: dict[str, Any] = field(default_factory=dict)
 
     def advance_clock(self, seconds: float) -> float:
         """Move a manual clock ``seconds`` forward, then let time-driven work catch up.

@@ -110,13 +110,10 @@ DEFAULT_ENDPOINTS = (LUCY_5B, MINIMAX_VIDEO)
 
 
 class EndpointRegistry:
-    """Lookup of served endpoints by full id and by ``owner/alias``."""
+    """Lookup of served endpoints by their full id."""
 
     def __init__(self, endpoints: Iterable[Endpoint] = DEFAULT_ENDPOINTS) -> None:
         self._by_id = {endpoint.endpoint_id: endpoint for endpoint in endpoints}
-        self._by_app: dict[str, list[Endpoint]] = {}
-        for endpoint in self._by_id.values():
-            self._by_app.setdefault(endpoint.app_id, []).append(endpoint)
 
     def __iter__(self) -> Any:
         return iter(self._by_id.values())
@@ -126,6 +123,3 @@ class EndpointRegistry:
 
     def get(self, endpoint_id: str) -> Endpoint | None:
         return self._by_id.get(endpoint_id.strip("/"))
-
-    def has_app(self, app_id: str) -> bool:
-        return app_id in self._by_app

@@ -48,14 +48,6 @@ FAL_HOSTS: dict[str, Service] = {
     "fal.media": Service.CDN,
 }
 
-#: The host each service's URLs use in host style.
-CANONICAL_HOST: dict[Service, str] = {
-    Service.QUEUE: "queue.fal.run",
-    Service.RUN: "fal.run",
-    Service.REST: "rest.fal.ai",
-    Service.CDN: "v3.fal.media",
-}
-
 #: Path prefix of each service on a plain host.
 PREFIX: dict[Service, str] = {service: "/" + service.value for service in Service}
 

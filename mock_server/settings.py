@@ -21,9 +21,7 @@ from typing import Any
 
 KiB = 1024
 MiB = 1024 * KiB
-GiB = 1024 * MiB
 
-PROGRESSION_MODES = ("immediate", "polls:N", "realistic", "manual")
 VIDEO_PROFILES = ("preview", "realistic")
 AUTH_MODES = ("format", "keys", "off")
 IMAGE_URL_POLICIES = ("placeholder", "fetch", "error")

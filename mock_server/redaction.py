@@ -10,7 +10,7 @@ What can carry a secret on a request to the mock, and where it is kept out:
   ``credential``, ``session`` — the control API accepts ``?token=`` for browsers),
   and reduces ``fal_webhook`` (and any value that is a URL) to its scheme and host:
   a webhook URL may hold its secret anywhere — user info, a query parameter, or
-  the path itself (``/hooks/T000/B000/XXXX``-style URLs).  The webhook journal
+  the path itself (Slack-style ``/services/T000/B000/<secret>`` URLs).  The webhook journal
   keeps its own masked copy of the URL for debugging.
 
 :class:`AccessLogRedactor` is a :class:`logging.Filter` for ``uvicorn.access``;

@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 from fal_mock.mock_server import Settings, create_app
-from fal_mock.mock_server.queue import SubmitRequest
+from fal_mock.mock_server.jobs.queue import SubmitRequest
 from PIL import Image
 from starlette.applications import Starlette
 

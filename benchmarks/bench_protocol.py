@@ -84,7 +84,7 @@ def part_subscribe(cycles: int) -> None:
     import fal_client
     from fal_mock.fixtures import FalRouting
     from fal_mock.mock_server import Settings, create_app
-    from fal_mock.mock_server.hosts import FAL_HOSTS
+    from fal_mock.mock_server.edge.hosts import FAL_HOSTS
     from fal_mock.mock_server.video import render_video_from_bytes
 
     image = png_data_uri()
@@ -101,7 +101,7 @@ def part_subscribe(cycles: int) -> None:
                                 cycles)  # fmt: skip
     app.state.mock.close()
     raw = base64.b64decode(image.split(",", 1)[1])
-    from fal_mock.mock_server.validation import canonical_json
+    from fal_mock.mock_server.jobs.validation import canonical_json
 
     def render(n: int) -> None:
         fields = {"prompt": f"w{n}", "image_url": image, "prompt_optimizer": True}
@@ -141,7 +141,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from fal_mock.mock_server.server import bind_socket, write_ready_file
+from fal_mock.mock_server.edge.server import bind_socket, write_ready_file
 
 async def status(request):
     return JSONResponse({"status": "COMPLETED", "request_id": "019b76da-a800-7bbf-a670-15f9a5ac66de",
@@ -257,7 +257,7 @@ async def drive_jobs(url: str, jobs: int, concurrency: int) -> float:
 
 
 def part_jobs(jobs: int) -> None:
-    from fal_mock.mock_server.validation import canonical_json
+    from fal_mock.mock_server.jobs.validation import canonical_json
     from fal_mock.mock_server.video import render_video_from_bytes
 
     image = png_data_uri()

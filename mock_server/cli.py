@@ -100,8 +100,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def serve_refusal(args: argparse.Namespace, settings: Settings) -> str | None:
     """Why ``serve`` must not start with these options (None: it may)."""
-    from .server import is_loopback
-    from .workers import WorkersRefused, check_workers
+    from .edge.server import is_loopback
+    from .edge.workers import WorkersRefused, check_workers
 
     try:
         check_workers(args.workers, settings)
@@ -117,8 +117,8 @@ def serve_refusal(args: argparse.Namespace, settings: Settings) -> str | None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from .app import create_app
-    from .server import is_loopback, make_tls, serve
+    from .edge.app import create_app
+    from .edge.server import is_loopback, make_tls, serve
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_args(args)
@@ -136,8 +136,8 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.tls:
         tls = make_tls(args.tls_dir or tempfile.mkdtemp(prefix="fal-mock-tls-"))
     if args.workers > 1:
-        from .sqlite_store import DataDirInUse, IncompatibleDataDir
-        from .workers import serve_workers
+        from .edge.workers import serve_workers
+        from .persistence.sqlite import DataDirInUse, IncompatibleDataDir
 
         try:
             return serve_workers(settings, workers=args.workers, host=args.host, port=args.port, tls=tls,
@@ -149,7 +149,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         app = create_app(settings)
     except Exception as error:
-        from .sqlite_store import DataDirInUse, IncompatibleDataDir
+        from .persistence.sqlite import DataDirInUse, IncompatibleDataDir
 
         if isinstance(error, DataDirInUse | IncompatibleDataDir):
             print(f"fal-mock: {error}", file=sys.stderr)

@@ -27,7 +27,7 @@ from fal_mock.client import FalClient
 from fal_mock.fixtures import FalRouting
 from fal_mock.mock_server import Settings, create_app
 from fal_mock.mock_server.clock import ManualClock
-from fal_mock.mock_server.hosts import FAL_HOSTS
+from fal_mock.mock_server.edge.hosts import FAL_HOSTS
 
 from .targets import MOCK_KEY, ServerInfo, Target, contract_server
 

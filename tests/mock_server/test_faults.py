@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 from fal_mock.mock_server.clock import ManualClock
-from fal_mock.mock_server.fault_stage import InjectedDisconnect, classify
-from fal_mock.mock_server.faults import MODEL_ERRORS, FaultBook, FaultBookFull, Target, make_fault
+from fal_mock.mock_server.edge.fault_stage import InjectedDisconnect, classify
+from fal_mock.mock_server.faults.book import MODEL_ERRORS, FaultBook, FaultBookFull, Target, make_fault
 from fal_mock.mock_server.settings import Settings
 from starlette.applications import Starlette
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from fal_mock.mock_server.errors import ModelError
-from fal_mock.mock_server.fetch import Fetcher, address_refusal
-from fal_mock.mock_server.hosts import host_allowed
+from fal_mock.mock_server.edge.hosts import host_allowed
+from fal_mock.mock_server.jobs.errors import ModelError
+from fal_mock.mock_server.jobs.fetch import Fetcher, address_refusal
 
 from ..support import png_bytes
 from .api.test_uploads import MINIMAX, first_frame_psnr

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from fal_mock.mock_server.clock import ManualClock
-from fal_mock.mock_server.errors import ModelError
-from fal_mock.mock_server.inputs import InputResolver, placeholder_image, storage_key_in
-from fal_mock.mock_server.storage import FileStore
+from fal_mock.mock_server.files.store import FileStore
+from fal_mock.mock_server.jobs.errors import ModelError
+from fal_mock.mock_server.jobs.inputs import InputResolver, placeholder_image, storage_key_in
 
 from ..support import png_bytes
 

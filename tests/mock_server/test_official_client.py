@@ -21,7 +21,7 @@ import httpx
 import pytest
 from fal_mock.fixtures import FalRouting
 from fal_mock.mock_server.cli import env_lines
-from fal_mock.mock_server.hosts import FAL_HOSTS
+from fal_mock.mock_server.edge.hosts import FAL_HOSTS
 from starlette.applications import Starlette
 
 from ..support import ServeProcess

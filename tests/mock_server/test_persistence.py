@@ -16,8 +16,8 @@ import httpx
 import pytest
 from fal_mock.mock_server import Settings, create_app
 from fal_mock.mock_server.clock import ManualClock
-from fal_mock.mock_server.jobs import JobState
-from fal_mock.mock_server.sqlite_store import SqliteStore
+from fal_mock.mock_server.jobs.model import JobState
+from fal_mock.mock_server.persistence.sqlite import SqliteStore
 from starlette.applications import Starlette
 
 from ..support import AUTH, ServeProcess, data_uri, png_bytes

@@ -44,7 +44,7 @@ class FakeServe:
 @pytest.fixture
 def fake_serve(monkeypatch: pytest.MonkeyPatch) -> FakeServe:
     fake = FakeServe()
-    monkeypatch.setattr("fal_mock.mock_server.server.serve", fake)
+    monkeypatch.setattr("fal_mock.mock_server.edge.server.serve", fake)
     return fake
 
 

@@ -9,7 +9,7 @@ import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fal_mock import contracts
-from fal_mock.mock_server.signing import WebhookSigner, signed_message
+from fal_mock.mock_server.webhooks.signing import WebhookSigner, signed_message
 
 RID = "019b76da-a800-7bbf-a670-15f9a5ac66de"
 BODY = b'{"request_id":"019b76da-a800-7bbf-a670-15f9a5ac66de","status":"OK","payload":{}}'

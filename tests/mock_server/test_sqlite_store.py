@@ -16,14 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fal_mock.mock_server.jobs import Job, JobState, Outcome
-from fal_mock.mock_server.sqlite_store import (
+from fal_mock.mock_server.jobs.model import Job, JobState, Outcome
+from fal_mock.mock_server.persistence.memory import MemoryStore, StateStore
+from fal_mock.mock_server.persistence.sqlite import (
     DataDirInUse,
     IncompatibleDataDir,
     SqliteStore,
     state_path,
 )
-from fal_mock.mock_server.store import MemoryStore, StateStore
 
 APP = "fal-ai/minimax-video"
 

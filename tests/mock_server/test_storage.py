@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from fal_mock.mock_server.clock import ManualClock
-from fal_mock.mock_server.storage import (
+from fal_mock.mock_server.files.errors import FileTooLarge, InvalidParts, StoreFull, TooManyParts, UnknownUpload
+from fal_mock.mock_server.files.store import (
     FileRefs,
     FileStore,
     default_file_name,
@@ -18,8 +19,7 @@ from fal_mock.mock_server.storage import (
     parse_key,
     safe_file_name,
 )
-from fal_mock.mock_server.storage_errors import FileTooLarge, InvalidParts, StoreFull, TooManyParts, UnknownUpload
-from fal_mock.mock_server.upload_auth import UploadAuthority
+from fal_mock.mock_server.files.upload_auth import UploadAuthority
 
 KiB = 1024
 

@@ -21,20 +21,20 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fal_mock import contracts
 from fal_mock.mock_server.clock import DEFAULT_EPOCH, ManualClock, SystemClock
-from fal_mock.mock_server.errors import ModelError, RequestError, entry
-from fal_mock.mock_server.hosts import Bases
-from fal_mock.mock_server.jobs import Job, JobState, Outcome, VideoRef
-from fal_mock.mock_server.runner import failure_outcome
+from fal_mock.mock_server.edge.hosts import Bases
+from fal_mock.mock_server.files.store import FileStore
+from fal_mock.mock_server.jobs.errors import ModelError, RequestError, entry
+from fal_mock.mock_server.jobs.model import Job, JobState, Outcome, VideoRef
+from fal_mock.mock_server.jobs.runner import failure_outcome
 from fal_mock.mock_server.settings import Settings
-from fal_mock.mock_server.storage import FileStore
-from fal_mock.mock_server.webhook_policy import (
+from fal_mock.mock_server.webhooks.dispatcher import DeliveryNotFound, DeliveryStateError, WebhookDispatcher
+from fal_mock.mock_server.webhooks.policy import (
     PAYLOAD_ERROR_TEXT,
     delivery_payload,
     redact_url,
     retry_schedule,
     target_refusal,
 )
-from fal_mock.mock_server.webhooks import DeliveryNotFound, DeliveryStateError, WebhookDispatcher
 
 from .api._receiver import Recorder
 

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from fal_mock import contracts
-from fal_mock.mock_server.api.control import OPERATIONS
-from fal_mock.mock_server.routes import CONTROL_ROUTES
+from fal_mock.mock_server.edge.api.control import OPERATIONS
+from fal_mock.mock_server.edge.routes import CONTROL_ROUTES
 from starlette.applications import Starlette
 
 from ...support import AUTH, data_uri, png_bytes
@@ -296,7 +296,7 @@ async def test_openapi_documents_every_control_route(app: Starlette) -> None:
 
 
 def test_request_contract_examples_are_accepted_by_the_fault_spec() -> None:
-    from fal_mock.mock_server.faults import make_fault
+    from fal_mock.mock_server.faults.book import make_fault
     from fal_mock.mock_server.settings import Settings
 
     for example in contracts.schema("control/fault-request")["examples"]:

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from fal_mock.fixtures import FalRouting
 from fal_mock.mock_server.clock import ManualClock
-from fal_mock.mock_server.hosts import FAL_HOSTS
-from fal_mock.mock_server.jobs import JobState
+from fal_mock.mock_server.edge.hosts import FAL_HOSTS
+from fal_mock.mock_server.jobs.model import JobState
 from fal_mock.mock_server.video.yuv import fit_image
 from PIL import Image
 from starlette.applications import Starlette

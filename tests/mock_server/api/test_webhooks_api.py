@@ -17,11 +17,11 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fal_mock.mock_server.clock import ManualClock
-from fal_mock.mock_server.errors import ModelError, entry
-from fal_mock.mock_server.jobs import JobState
-from fal_mock.mock_server.runner import failure_outcome
-from fal_mock.mock_server.webhook_policy import PAYLOAD_ERROR_TEXT
-from fal_mock.mock_server.webhooks import WebhookDispatcher
+from fal_mock.mock_server.jobs.errors import ModelError, entry
+from fal_mock.mock_server.jobs.model import JobState
+from fal_mock.mock_server.jobs.runner import failure_outcome
+from fal_mock.mock_server.webhooks.dispatcher import WebhookDispatcher
+from fal_mock.mock_server.webhooks.policy import PAYLOAD_ERROR_TEXT
 from starlette.applications import Starlette
 
 from ...support import AUTH, data_uri, png_bytes

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fal_mock.client.webhooks import verify_webhook
 from fal_mock.fixtures import FalRouting
 from fal_mock.mock_server.clock import ManualClock
-from fal_mock.mock_server.hosts import FAL_HOSTS
+from fal_mock.mock_server.edge.hosts import FAL_HOSTS
 from starlette.applications import Starlette
 
 from ...support import AUTH, JS_DIR, ServeProcess, data_uri, png_bytes, require_node

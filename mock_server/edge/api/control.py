@@ -1,0 +1,473 @@
+"""The control API (``/_mock``): the mock's own endpoints, for tests that drive a standalone server.
+
+fal has none of these.  They are what the pytest fixture's handle does in-process
+(both call :mod:`..control_plane`), over HTTP, and are described by the OpenAPI
+document at ``GET /_mock/openapi.json``:
+
+======  ==============================  ===================================================
+GET     ``/``                           the dashboard (HTML, :mod:`.dashboard`)
+GET     ``/health``                     liveness, served endpoints, the clock's time
+GET     ``/openapi.json``               this API's OpenAPI 3.1 document
+GET     ``/settings``                   the settings (secrets masked)
+POST    ``/reset``                      forget jobs, journal, files, faults, webhooks
+GET     ``/jobs``                       jobs (``?state=``, ``?full=1`` for inputs/outputs/logs)
+POST    ``/jobs/complete-all``          complete every unfinished job
+GET     ``/jobs/{id}``                  one job in full
+POST    ``/jobs/{id}/advance``          one state forward
+POST    ``/jobs/{id}/fail``             complete it with an error now (``{error_type, status, ...}``)
+GET     ``/jobs/{id}/video``            its output video's bytes (ranges supported)
+GET     ``/jobs/{id}/input``            its input image's bytes (data URI or stored file)
+GET     ``/faults``                     queued faults (``?pending=1``) and their firings
+POST    ``/faults``                     queue a fault (``{on, endpoint, error_type, status, times, ...}``)
+DELETE  ``/faults``                     forget queued faults
+GET     ``/clock``                      the clock's time and whether it can be moved
+POST    ``/clock/advance``              ``{"seconds": N}`` — manual clock only (``--set clock=manual``)
+GET     ``/requests``                   the request journal
+GET     ``/files``                      stored files (uploads, generated videos)
+======  ==============================  ===================================================
+
+(and the webhook routes of :mod:`.webhooks_control`).  The OpenAPI document is built from
+``routes.CONTROL_ROUTES`` and :data:`OPERATIONS` (request/answer contracts per route): a new
+control route needs its row there — a test checks.  Everything is scoped by
+``X-Fal-Mock-Namespace`` (or a ``Key ns-<namespace>:...`` key) when sent: a test
+on a shared server only sees and touches its own jobs, files, faults and journal.
+
+**Control token.**  With ``Settings.control_token`` set, every route except
+``/health`` needs it — in ``X-Fal-Mock-Control-Token``, ``Authorization: Bearer``
+or (for the dashboard's links and media, which a browser cannot add headers to)
+a ``token`` query parameter.  :class:`ControlGuard` checks it, for the whole
+``/_mock`` mount, in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import json
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ... import control as plane
+from ...files.store import parse_key
+from ...jobs.errors import HTTPError, error_response
+from ...jobs.model import JobState
+from ..context import MockServices, bases, namespace, read_body, services
+from ..render import fal_json
+from .files import CORS, byte_range
+
+TOKEN_HEADER = "x-fal-mock-control-token"
+#: Largest JSON body a control request may carry.
+MAX_CONTROL_BODY_BYTES = 64 * 1024
+#: Routes reachable without the control token.
+OPEN_PATHS = frozenset({"/health", "/health/"})
+#: Input images the dashboard shows (never SVG or HTML: they could run script on this origin).
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp"})
+#: Headers on every byte answer of the control API (user-supplied bytes must never be sniffed or run).
+SAFE_MEDIA_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": "sandbox; default-src 'none'"}
+
+
+# --- the guard ----------------------------------------------------------------------------
+
+
+def token_error(scope: Scope, token: str | None) -> HTTPError | None:
+    """Why this control request may not proceed (None when it may)."""
+    path, root = str(scope.get("path", "")), str(scope.get("root_path", ""))
+    if not token or (path[len(root) :] if path.startswith(root) else path) in OPEN_PATHS:
+        return None
+    headers = {key.lower(): value.decode("latin-1") for key, value in scope.get("headers", ())}
+    given = headers.get(TOKEN_HEADER.encode(), "")
+    scheme, _, value = headers.get(b"authorization", "").partition(" ")
+    if not given and scheme.lower() == "bearer":
+        given = value.strip()
+    if not given:
+        query = dict(_query_pairs(scope.get("query_string", b"").decode("latin-1")))
+        given = query.get("token", "")
+    if given and hmac.compare_digest(given.encode(), token.encode()):
+        return None
+    return HTTPError(
+        401,
+        "fal-mock control API: this server needs its control token — send it in the X-Fal-Mock-Control-Token "
+        "header or as Authorization: Bearer <token> (browsers: add ?token=<token> to the dashboard URL)",
+        headers={"www-authenticate": 'Bearer realm="fal-mock control"'},
+    )
+
+
+def _query_pairs(query: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(query, keep_blank_values=True)
+
+
+class ControlGuard:
+    """ASGI wrapper of the whole ``/_mock`` router: the control token check, in one place."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            problem = token_error(scope, scope["app"].state.mock.settings.control_token)
+            if problem is not None:
+                await error_response(problem)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _scope(request: Request) -> str | None:
+    return namespace(request) or None
+
+
+def _json(mock: MockServices, body: Any, contract: str, status_code: int = 200) -> Response:
+    return fal_json(body, contract=contract, check=mock.settings.check_contracts, status_code=status_code)
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    raw = await read_body(request, MAX_CONTROL_BODY_BYTES)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise HTTPError(400, "fal-mock control API: the body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise HTTPError(400, "fal-mock control API: the body must be a JSON object")
+    return data
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+# --- handlers -----------------------------------------------------------------------------
+
+
+async def health(request: Request) -> Response:
+    """Liveness: the served endpoints and the clock's time (no token needed)."""
+    mock = services(request)
+    body = {"status": "ok", "endpoints": mock.registry.ids(), "now": mock.clock.now()}
+    return _json(mock, body, "control/health")
+
+
+async def settings(request: Request) -> Response:
+    """The app's settings (control token and keys masked)."""
+    mock = services(request)
+    return _json(mock, mock.settings.to_json(), "control/settings")
+
+
+async def reset(request: Request) -> Response:
+    """Forget jobs, journal entries, files, faults and webhook deliveries (of the caller's namespace)."""
+    mock = services(request)
+    return _json(mock, await asyncio.to_thread(plane.reset, mock, _scope(request)), "control/reset")
+
+
+async def list_jobs(request: Request) -> Response:
+    """Jobs in submission order (``?state=IN_QUEUE|IN_PROGRESS|COMPLETED``; ``?full=1`` adds inputs, outputs, logs)."""
+    mock = services(request)
+    state = request.query_params.get("state")
+    if state is not None and state not in {s.value for s in JobState}:
+        raise HTTPError(400, f"Invalid state {state!r}: use one of {', '.join(s.value for s in JobState)}")
+    if _flag(request, "full"):
+        found = await asyncio.to_thread(plane.views, mock, bases(request), _scope(request))
+    else:
+        found = [plane.job_summary(job) for job in plane.jobs(mock, _scope(request))]
+    return _json(mock, {"jobs": [job for job in found if state is None or job["state"] == state]}, "control/jobs")
+
+
+async def job(request: Request) -> Response:
+    """One job in full: arguments, state, output or error, logs, whether its result was collected."""
+    mock = services(request)
+    rid = request.path_params["request_id"]
+    return _json(mock, plane.view(mock, rid, bases(request), _scope(request)), "control/job")
+
+
+async def advance(request: Request) -> Response:
+    """Move an unfinished job one state forward (waits for its output before COMPLETED)."""
+    mock = services(request)
+    rid = request.path_params["request_id"]
+    moved = await asyncio.to_thread(plane.advance_job, mock, rid, _scope(request))
+    return _json(mock, plane.view(mock, moved.request_id, bases(request), _scope(request)), "control/job")
+
+
+async def complete_all(request: Request) -> Response:
+    """Complete every unfinished job of the caller's namespace; answers the jobs it completed."""
+    mock = services(request)
+    done = await asyncio.to_thread(plane.complete_all, mock, _scope(request))
+    return _json(mock, {"jobs": [plane.job_summary(item) for item in done]}, "control/jobs")
+
+
+async def fail(request: Request) -> Response:
+    """Complete an unfinished job with an error now (body: ``error_type``, ``status``, ``detail``, ``msg``, ...)."""
+    mock = services(request)
+    rid = request.path_params["request_id"]
+    spec = await json_body(request)
+    failed = await asyncio.to_thread(plane.fail_job, mock, rid, spec, _scope(request))
+    return _json(mock, plane.view(mock, failed.request_id, bases(request), _scope(request)), "control/job")
+
+
+async def job_video(request: Request) -> Response:
+    """The output video of a finished job (``video/mp4``, byte ranges), for the dashboard's ``<video>``."""
+    mock = services(request)
+    found = plane.find_job(mock, request.path_params["request_id"], _scope(request))
+    outcome = found.final_outcome() if found.finished else None
+    data = mock.files.blob(outcome.video.sha256) if outcome is not None and outcome.video is not None else None
+    if data is None:
+        raise HTTPError(404, f"Request {found.request_id} has no output video")
+    return _bytes(request, data, "video/mp4")
+
+
+async def job_input(request: Request) -> Response:
+    """The input image of a job (a ``data:`` URI or a file of this mock), for the dashboard's ``<img>``."""
+    mock = services(request)
+    found = plane.find_job(mock, request.path_params["request_id"], _scope(request))
+    url = found.arguments.get("image_url") if isinstance(found.arguments, dict) else None
+    image = input_image(mock, url) if isinstance(url, str) else None
+    if image is None:
+        raise HTTPError(404, f"Request {found.request_id} has no input image the mock holds")
+    return _bytes(request, image[0], image[1])
+
+
+def input_image(mock: MockServices, url: str) -> tuple[bytes, str] | None:
+    """The bytes and type of an image URL the mock can show without the network (data URI or own file)."""
+    if url.startswith("data:"):
+        head, _, payload = url[5:].partition(",")
+        mime = head.split(";")[0].strip().lower()
+        if mime not in IMAGE_TYPES or not head.endswith(";base64"):
+            return None
+        try:
+            return base64.b64decode(payload, validate=False), mime
+        except (binascii.Error, ValueError):
+            return None
+    marker = "/files/"
+    if marker not in url:
+        return None
+    key = url.split(marker, 1)[1].split("?", 1)[0]
+    stored = mock.files.get(key) if parse_key(key) else None
+    if stored is None or stored.content_type.split(";")[0].strip().lower() not in IMAGE_TYPES:
+        return None
+    return mock.files.read(stored), stored.content_type.split(";")[0].strip().lower()
+
+
+def _bytes(request: Request, data: bytes, content_type: str) -> Response:
+    headers = {"content-type": content_type, "accept-ranges": "bytes", "cache-control": "no-store",
+               **SAFE_MEDIA_HEADERS, **CORS}  # fmt: skip
+    try:
+        span = byte_range(request.headers.get("range"), len(data))
+    except ValueError:
+        return Response(status_code=416, headers={"content-range": f"bytes */{len(data)}", **headers})
+    if span is None:
+        return Response(data, headers=headers)
+    start, end = span
+    headers["content-range"] = f"bytes {start}-{end - 1}/{len(data)}"
+    return Response(data[start:end], status_code=206, headers=headers)
+
+
+async def list_faults(request: Request) -> Response:
+    """Queued faults (``?pending=1``: only those that can still fire) and the log of their firings."""
+    mock = services(request)
+    space = _scope(request)
+    found = mock.faults.pending(space) if _flag(request, "pending") else mock.faults.faults(space)
+    body = {"faults": [fault.to_json() for fault in found], "fired": mock.faults.fired(space)}
+    return _json(mock, body, "control/faults")
+
+
+async def add_fault(request: Request) -> Response:
+    """Queue a fault for the caller's namespace (body: see the ``control/fault-request`` contract)."""
+    mock = services(request)
+    spec = await json_body(request)
+    return _json(mock, plane.add_fault(mock, spec, namespace(request)), "control/fault", status_code=201)
+
+
+async def clear_faults(request: Request) -> Response:
+    """Forget the caller's queued faults."""
+    mock = services(request)
+    dropped = mock.faults.clear(_scope(request))
+    return _json(mock, {"faults": [], "fired": [], "cleared": dropped}, "control/faults")
+
+
+async def get_clock(request: Request) -> Response:
+    """The clock's time and whether it is a manual one."""
+    mock = services(request)
+    return _json(mock, plane.clock(mock), "control/clock")
+
+
+async def advance_clock(request: Request) -> Response:
+    """Move a manual clock forward (``{"seconds": N}``), settling jobs and delivering due webhooks."""
+    mock = services(request)
+    spec = await json_body(request)
+    unknown = sorted(set(spec) - {"seconds"})
+    if unknown:
+        raise HTTPError(422, f'unknown option(s) {unknown}: the body is {{"seconds": <number >= 0>}}')
+    body = await asyncio.to_thread(plane.advance_clock, mock, spec.get("seconds"))
+    return _json(mock, body, "control/clock")
+
+
+async def journal(request: Request) -> Response:
+    """The request journal (oldest first), each entry with its kind (submit, status, result, ...)."""
+    mock = services(request)
+    return _json(mock, {"requests": plane.journal(mock, _scope(request))}, "control/requests")
+
+
+async def list_files(request: Request) -> Response:
+    """Stored files — uploads and generated videos — with their URLs on this server."""
+    mock = services(request)
+    return _json(mock, {"files": plane.files(mock, bases(request), _scope(request))}, "control/files")
+
+
+async def openapi(request: Request) -> Response:
+    """This API's OpenAPI 3.1 document."""
+    return fal_json(openapi_document(bases(request).control), contract=None, check=False)
+
+
+# --- the OpenAPI document -----------------------------------------------------------------
+
+#: (method, path) → (request body contract, success status, answer contract or media type) of every control route.
+OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str]] = {
+    ("GET", "/"): (None, 200, "text/html"),
+    ("GET", "/health"): (None, 200, "control/health"),
+    ("GET", "/openapi.json"): (None, 200, "application/json"),
+    ("GET", "/settings"): (None, 200, "control/settings"),
+    ("POST", "/reset"): (None, 200, "control/reset"),
+    ("GET", "/jobs"): (None, 200, "control/jobs"),
+    ("POST", "/jobs/complete-all"): (None, 200, "control/jobs"),
+    ("GET", "/jobs/{request_id}"): (None, 200, "control/job"),
+    ("POST", "/jobs/{request_id}/advance"): (None, 200, "control/job"),
+    ("POST", "/jobs/{request_id}/fail"): ("control/fail-request", 200, "control/job"),
+    ("GET", "/jobs/{request_id}/video"): (None, 200, "video/mp4"),
+    ("GET", "/jobs/{request_id}/input"): (None, 200, "image/*"),
+    ("GET", "/faults"): (None, 200, "control/faults"),
+    ("POST", "/faults"): ("control/fault-request", 201, "control/fault"),
+    ("DELETE", "/faults"): (None, 200, "control/faults"),
+    ("GET", "/clock"): (None, 200, "control/clock"),
+    ("POST", "/clock/advance"): ("control/clock-advance-request", 200, "control/clock"),
+    ("GET", "/requests"): (None, 200, "control/requests"),
+    ("GET", "/files"): (None, 200, "control/files"),
+    ("GET", "/webhooks"): (None, 200, "webhooks/journal"),
+    ("DELETE", "/webhooks"): (None, 200, "webhooks/journal"),
+    ("POST", "/webhooks/deliver-due"): (None, 200, "webhooks/journal"),
+    ("POST", "/webhooks/pause"): (None, 200, "webhooks/journal"),
+    ("POST", "/webhooks/resume"): (None, 200, "webhooks/journal"),
+    ("GET", "/webhooks/idle"): (None, 200, "webhooks/journal"),
+    ("GET", "/webhooks/{delivery_id}"): (None, 200, "webhooks/journal-entry"),
+    ("POST", "/webhooks/{delivery_id}/trigger"): (None, 200, "webhooks/journal-entry"),
+    ("POST", "/webhooks/{delivery_id}/resend"): (None, 200, "webhooks/journal-entry"),
+    ("POST", "/webhooks/{delivery_id}/drop"): (None, 200, "webhooks/journal-entry"),
+    ("POST", "/webhooks/{delivery_id}/delay"): (None, 200, "webhooks/journal-entry"),
+}
+_ERRORS = {
+    "400": "Malformed request",
+    "401": "Control token missing or wrong",
+    "404": "Unknown job, delivery or file",
+    "409": "Not possible in the current state",
+    "422": "Invalid body (the detail says what is wrong)",
+}
+
+
+def openapi_document(server_url: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the control API, built from the route table and the contracts."""
+    from fal_mock import contracts
+
+    from ..routes import CONTROL_ROUTES
+
+    paths: dict[str, dict[str, Any]] = {}
+    used: set[str] = set()
+    for route in CONTROL_ROUTES:
+        path, methods, endpoint = getattr(route, "path", ""), getattr(route, "methods", None) or set(), None
+        endpoint = getattr(route, "endpoint", None)
+        doc = (getattr(endpoint, "__doc__", None) or "").strip()
+        for method in sorted(set(methods) - {"HEAD"}):
+            request_contract, status, answer = OPERATIONS.get((method, path), (None, 200, "application/json"))
+            operation: dict[str, Any] = {
+                "operationId": f"{method.lower()}_{getattr(route, 'name', 'op')}_{len(paths)}",
+                "summary": doc.split("\n")[0] if doc else f"{method} {path}",
+                "parameters": [{"name": "X-Fal-Mock-Namespace", "in": "header", "required": False,
+                                "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+                                "description": "Scope the call to one namespace (tests sharing a server)."}]
+                + [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                   for name in getattr(route, "param_convertors", {})],
+                "responses": {str(status): _answer(answer, used)} | {
+                    code: {"description": text, "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/errors.http-error"}}}}
+                    for code, text in _ERRORS.items()
+                },
+            }  # fmt: skip
+            used.add("errors/http-error")
+            if request_contract is not None:
+                used.add(request_contract)
+                operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": {
+                    "$ref": f"#/components/schemas/{request_contract.replace('/', '.')}"}}}}  # fmt: skip
+            if path in OPEN_PATHS:
+                operation["security"] = []
+            paths.setdefault(re.sub(r"\{(\w+):\w+\}", r"{\1}", path), {})[method.lower()] = operation
+    schemas = {}
+    pending = sorted(used)
+    while pending:
+        name = pending.pop()
+        if name in schemas:
+            continue
+        document = contracts.schema(name)
+        schemas[name] = document
+        pending += [ref for ref in _refs(document, document["$id"]) if ref not in schemas]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "fal-mock control API",
+            "version": "1",
+            "description": "The mock's own endpoints (fal has none of them): inspect and drive jobs, queue faults, "
+            "move a manual clock, read the request journal, files and webhook deliveries. Scoped by "
+            "X-Fal-Mock-Namespace; with a control token set, every route but /health needs it.",
+        },
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "components": {
+            "schemas": {name.replace("/", "."): schemas[name] for name in sorted(schemas)},
+            "securitySchemes": {
+                "controlToken": {"type": "apiKey", "in": "header", "name": "X-Fal-Mock-Control-Token"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            },
+        },
+        "security": [{"controlToken": []}, {"bearer": []}, {}],
+    }
+
+
+def _answer(answer: str, used: set[str]) -> dict[str, Any]:
+    if "/" in answer and not answer.startswith(("control/", "webhooks/")):
+        if answer == "application/json":
+            media: dict[str, Any] = {"schema": {"type": "object"}}
+        elif answer.startswith("text/"):
+            media = {"schema": {"type": "string"}}
+        else:
+            media = {"schema": {"type": "string", "contentMediaType": answer}}
+        return {"description": "OK", "content": {answer: media}}
+    used.add(answer)
+    return {"description": "OK", "content": {"application/json": {"schema": {
+        "$ref": f"#/components/schemas/{answer.replace('/', '.')}"}}}}  # fmt: skip
+
+
+def _refs(node: Any, base: str) -> list[str]:
+    """Names of the contracts a schema refers to (``$ref`` resolved against its ``$id``)."""
+    from urllib.parse import urldefrag, urljoin
+
+    from fal_mock.contracts import BASE_URI
+
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                target = urldefrag(urljoin(base, value))[0]
+                if target.startswith(BASE_URI) and target.endswith(".schema.json"):
+                    found.append(target[len(BASE_URI) : -len(".schema.json")])
+            else:
+                found += _refs(value, base)
+    elif isinstance(node, list):
+        for item in node:
+            found += _refs(item, base)
+    return found

@@ -1,0 +1,104 @@
+"""File serving on the CDN host (``v3.fal.media`` / ``/cdn``): GET and HEAD ``/files/<key>``.
+
+Answers with the stored ``Content-Type``, ``Content-Length``, a strong ``ETag``
+(``If-None-Match`` → 304), ``Accept-Ranges: bytes`` and single byte ranges
+(206 with ``Content-Range``; 416 with ``Content-Range: bytes */<size>`` when
+unsatisfiable — browsers need ranges to play video).  A malformed or
+multi-range ``Range`` header (or one with absurdly long numbers) is ignored and
+the whole file is sent, as RFC 9110 allows.  Keys must match fal's shape
+(``<bucket>/<id>_<name>``, at most 256 characters) before the store is even asked,
+and bytes are found by content hash, never by a path built from the URL — so
+``..``, ``%2e%2e``, encoded slashes or NUL bytes cannot climb out of the store:
+they are 404s.  Unknown, expired and evicted files are 404.  Large bodies are
+streamed from the blob in chunks.  CORS is open, as on
+fal's CDN, so pages on other origins can draw the video on a canvas.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from ...files.store import StoredFile
+from ...jobs.errors import HTTPError
+from ..context import services
+
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
+#: Ranges up to this size are answered from one buffer; larger ones are streamed in chunks.
+INLINE_BYTES = 1024 * 1024
+CORS = {"access-control-allow-origin": "*", "access-control-expose-headers": "content-length, content-range, etag"}
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``(start, end_exclusive)`` for a satisfiable single range; None to send everything.
+
+    Raises ``ValueError`` for a well-formed but unsatisfiable range.
+    """
+    if not header:
+        return None
+    match = _RANGE.match(header.strip().replace(" ", ""))
+    if not match:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:
+        suffix = int(last)
+        if suffix == 0:
+            raise ValueError("empty suffix range")
+        return max(0, size - suffix), size
+    start = int(first)
+    end = size if not last else min(size, int(last) + 1)
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        raise ValueError("range starts past the end")
+    return start, end
+
+
+def lookup(request: Request) -> StoredFile:
+    key = request.path_params["key"]
+    stored = services(request).files.get(key)
+    if stored is None:
+        shown = key if len(key) <= 160 else key[:160] + "…"
+        raise HTTPError(404, f"File not found: /files/{shown}")
+    return stored
+
+
+async def serve_file(request: Request) -> Response:
+    mock = services(request)
+    stored = lookup(request)
+    headers = {
+        "content-type": stored.content_type,
+        "etag": stored.etag,
+        "accept-ranges": "bytes",
+        "cache-control": "public, max-age=3600",
+        "content-disposition": f'inline; filename="{stored.file_name}"',
+        **CORS,
+    }
+    if request.headers.get("if-none-match") in (stored.etag, "*"):
+        return Response(status_code=304, headers={"etag": stored.etag, **CORS})
+    try:
+        span = byte_range(request.headers.get("range"), stored.size)
+    except ValueError:
+        return Response(
+            status_code=416, headers={"content-range": f"bytes */{stored.size}", "accept-ranges": "bytes", **CORS}
+        )
+    status = 200
+    start, end = 0, stored.size
+    if span is not None:
+        start, end = span
+        status = 206
+        headers["content-range"] = f"bytes {start}-{end - 1}/{stored.size}"
+    headers["content-length"] = str(end - start)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers)
+    try:
+        if end - start <= INLINE_BYTES:
+            return Response(mock.files.read(stored, start, end), status_code=status, headers=headers)
+        chunks = mock.files.iter_chunks(stored, start, end)
+    except KeyError:  # evicted between the lookup and the read
+        raise HTTPError(404, f"File not found: /files/{stored.key}") from None
+    return StreamingResponse(chunks, status_code=status, headers=headers)

@@ -1,0 +1,288 @@
+"""Handlers of the queue host (``queue.fal.run`` / ``/queue``): submit, status, stream, result, cancel.
+
+Each handler reads: parse → auth → act on :class:`~..queue.JobQueue` → render.
+Status, result and cancel live under ``/{owner}/{alias}/requests/{id}`` (the
+endpoint's sub-path is dropped); the long form with the sub-path answers 405 as
+on fal.  Trailing slashes are accepted everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from ...files.store import lifecycle_seconds
+from ...jobs.endpoints import Endpoint
+from ...jobs.errors import ErrorPayload, HTTPError, ModelError, RequestError, entry, payload_response
+from ...jobs.model import Job
+from ...jobs.queue import SubmitRequest
+from ...jobs.runner import LIFECYCLE_PREFERENCE
+from ...jobs.validation import validate_arguments
+from ...settings import check_progression
+from .. import auth
+from ..context import PROGRESSION_HEADER, MockServices, bases, loads_json, namespace, read_body, services
+from ..hosts import Bases
+from ..render import check_contract, fal_json, output_body, status_body, submit_body
+
+#: Seconds between looks at a job while a status stream waits for its next state.
+STREAM_TICK_SECONDS = 0.02
+
+
+def served_list(mock: MockServices) -> str:
+    return ", ".join(mock.registry.ids())
+
+
+def endpoint_for(mock: MockServices, endpoint_id: str) -> Endpoint:
+    endpoint = mock.registry.get(endpoint_id)
+    if endpoint is None:
+        raise HTTPError(
+            404,
+            f"Application '{endpoint_id.strip('/')}' not found. fal-mock serves: {served_list(mock)}",
+            status="NOT_FOUND",
+        )
+    return endpoint
+
+
+def app_id_of(request: Request) -> str:
+    params = request.path_params
+    return f"{params['owner']}/{params['alias']}"
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes")
+
+
+def _start_timeout(request: Request) -> float | None:
+    raw = request.headers.get("x-fal-request-timeout")
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise RequestError("bad_request", f"Invalid X-Fal-Request-Timeout header: {raw!r}") from None
+    if not value > 0.1:
+        raise RequestError("bad_request", f"X-Fal-Request-Timeout must be greater than 0.1 seconds, got {raw!r}")
+    return value
+
+
+def _priority(request: Request) -> str:
+    value = request.headers.get("x-fal-queue-priority", "normal").strip().lower() or "normal"
+    if value not in ("normal", "low"):
+        raise RequestError("bad_request", f"Invalid X-Fal-Queue-Priority header: {value!r} (use normal or low)")
+    return value
+
+
+def _check_lifecycle(request: Request) -> None:
+    """A malformed ``X-Fal-Object-Lifecycle-Preference`` is a bad request (as on uploads), not ignored."""
+    value = request.headers.get(LIFECYCLE_PREFERENCE)
+    try:
+        lifecycle_seconds(value)
+    except ValueError as error:
+        raise RequestError("bad_request", f"Invalid X-Fal-Object-Lifecycle-Preference header: {error}") from None
+
+
+def _max_queue_length(request: Request) -> int | None:
+    raw = request.query_params.get("fal_max_queue_length")
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RequestError("bad_request", f"Invalid fal_max_queue_length: {raw!r}") from None
+    if value < 0:
+        raise RequestError("bad_request", "fal_max_queue_length must be >= 0")
+    return value
+
+
+def parse_json_body(raw: bytes) -> tuple[Any, str | None]:
+    """``(arguments, None)`` or ``(None, error text)`` when the body is not JSON."""
+    if not raw.strip():
+        return {}, None
+    try:
+        return loads_json(raw), None
+    except (UnicodeDecodeError, ValueError) as error:
+        return None, str(error)
+
+
+def progression_override(request: Request) -> str | None:
+    value = request.headers.get(PROGRESSION_HEADER)
+    if value is None:
+        return None
+    try:
+        return check_progression(value.strip())
+    except ValueError as error:
+        raise HTTPError(400, f"Invalid {PROGRESSION_HEADER} header: {error}") from None
+
+
+async def build_submit(request: Request, mock: MockServices, endpoint_id: str) -> SubmitRequest:
+    """The parts of a submit (or run) request the queue needs, checked."""
+    endpoint = endpoint_for(mock, endpoint_id)
+    _check_lifecycle(request)
+    raw = await read_body(request, mock.settings.max_request_body_bytes)
+    arguments, body_error = parse_json_body(raw)
+    headers = {
+        name: value
+        for name, value in request.headers.items()
+        if name.startswith("x-fal-") and name not in ("x-fal-cdn-token",)
+    }
+    return SubmitRequest(
+        endpoint=endpoint,
+        arguments=arguments,
+        body_error=body_error,
+        bases=bases(request).to_json(),
+        namespace=namespace(request),
+        priority=_priority(request),
+        runner_hint=request.headers.get("x-fal-runner-hint"),
+        start_timeout=_start_timeout(request),
+        no_retry=_flag(request.headers.get("x-fal-no-retry")),
+        webhook_url=request.query_params.get("fal_webhook") or None,
+        max_queue_length=_max_queue_length(request),
+        progression=progression_override(request),
+        headers=headers,
+    )
+
+
+async def submit(request: Request) -> Response:
+    mock = services(request)
+    auth.check(mock.settings, request)
+    submission = await build_submit(request, mock, request.path_params["endpoint"])
+    if mock.settings.strict_submit:
+        if submission.body_error is not None:  # not JSON at all: the runner's 422, at submit
+            problem = entry(["body"], "JSON decode error", "json_invalid", ctx={"error": submission.body_error})
+            raise ModelError([problem])
+        validate_arguments(submission.endpoint.input_contract, submission.arguments)
+    job = mock.queue.new_job(submission)
+    body = submit_body(job, bases(request), mock.queue.queue_position(job))
+    return fal_json(body, contract="queue/submit-response", check=mock.settings.check_contracts,
+                    headers={"x-fal-request-id": job.request_id})  # fmt: skip
+
+
+def wants_logs(request: Request) -> bool:
+    if not request.scope.get("query_string"):
+        return False  # the hot path: polls without a query string
+    return _flag(request.query_params.get("logs"))
+
+
+def render_status(mock: MockServices, job: Job, request_bases: Bases, with_logs: bool) -> dict[str, Any]:
+    return status_body(
+        job,
+        request_bases,
+        queue_position=mock.queue.queue_position(job),
+        logs=mock.queue.logs(job) if with_logs else None,
+    )
+
+
+async def status(request: Request) -> Response:
+    mock = services(request)
+    auth.check(mock.settings, request)
+    rid = request.path_params["request_id"]
+    job = await mock.queue.observe(rid, app_id=app_id_of(request), namespace=namespace(request), read=True)
+    body = render_status(mock, job, bases(request), wants_logs(request))
+    return fal_json(
+        body,
+        contract="queue/status",
+        check=mock.settings.check_contracts,
+        status_code=200 if job.finished else 202,
+        headers={"x-fal-request-id": job.request_id},
+    )
+
+
+async def status_stream(request: Request) -> Response:
+    mock = services(request)
+    auth.check(mock.settings, request)
+    rid = request.path_params["request_id"]
+    app_id = app_id_of(request)
+    space = namespace(request)
+    job = await mock.queue.observe(rid, app_id=app_id, namespace=space, read=True)
+    request_bases = bases(request)
+    with_logs = wants_logs(request)
+
+    async def events() -> AsyncIterator[bytes]:
+        # Each event carries only the log entries not sent before (fal's SSE example does; the JS
+        # client's streaming subscribe accumulates them "to match previous polling behavior").
+        current = job
+        last_sent: str | None = None
+        logs_sent = 0
+        last_ping = time.monotonic()
+        while True:
+            body = render_status(mock, current, request_bases, with_logs)
+            logs = body.get("logs")
+            marker = json.dumps({**body, "logs": len(logs) if isinstance(logs, list) else None})
+            if marker != last_sent:
+                last_sent = marker
+                if isinstance(logs, list):
+                    body["logs"] = logs[logs_sent:]
+                    logs_sent = len(logs)
+                check_contract(mock.settings.check_contracts, "queue/status", body)
+                yield f"data: {json.dumps(body, separators=(',', ':'))}\n\n".encode()
+            if current.finished:
+                return
+            await asyncio.sleep(STREAM_TICK_SECONDS)
+            if time.monotonic() - last_ping >= mock.settings.sse_ping_seconds:
+                last_ping = time.monotonic()
+                yield b": ping\n\n"
+            current = await mock.queue.observe(rid, app_id=app_id, namespace=space, read=True)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"x-fal-request-id": job.request_id, "cache-control": "no-cache", "x-accel-buffering": "no"},
+    )
+
+
+async def result(request: Request) -> Response:
+    mock = services(request)
+    auth.check(mock.settings, request)
+    rid = request.path_params["request_id"]
+    job = await mock.queue.observe(rid, app_id=app_id_of(request), namespace=namespace(request), read=False)
+    if not job.finished:
+        raise HTTPError(400, "Request is still in progress", headers={"x-fal-request-id": job.request_id})
+    return outcome_response(mock, job, bases(request))
+
+
+def outcome_response(mock: MockServices, job: Job, request_bases: Bases) -> Response:
+    """What a finished job answers: its output (200) or its replayed error."""
+    outcome = job.final_outcome()
+    if outcome is None:  # finished jobs always have one; keep the type checker honest
+        raise RequestError("internal_error", "fal-mock lost the outcome of a finished job")
+    if not outcome.ok:
+        check_contract(mock.settings.check_contracts, "errors/error", outcome.body)
+        return payload_response(
+            ErrorPayload(outcome.status_code, outcome.body, outcome.headers), request_id=job.request_id
+        )
+    body = output_body(outcome, request_bases, mock.files)
+    endpoint = mock.registry.get(job.endpoint_id)
+    return fal_json(
+        body,
+        contract=endpoint.output_contract if endpoint else None,
+        check=mock.settings.check_contracts,
+        headers={"x-fal-request-id": job.request_id},
+    )
+
+
+async def cancel(request: Request) -> Response:
+    mock = services(request)
+    auth.check(mock.settings, request)
+    rid = request.path_params["request_id"]
+    space = namespace(request)
+    job = mock.queue.find(rid, app_id=app_id_of(request), namespace=space)
+    await mock.queue.observe(rid, app_id=app_id_of(request), namespace=space, read=False)
+    code = mock.queue.cancel(rid, app_id=app_id_of(request), namespace=space)
+    body = {"status": "CANCELLATION_REQUESTED" if code == 202 else "ALREADY_COMPLETED"}
+    return fal_json(body, contract="queue/cancel-response", check=mock.settings.check_contracts,
+                    status_code=code, headers={"x-fal-request-id": job.request_id})  # fmt: skip
+
+
+async def long_form(request: Request) -> Response:
+    """The status/result/cancel paths with the endpoint's sub-path: fal answers 405."""
+    raise HTTPError(
+        405,
+        "Method Not Allowed: status, result and cancel URLs use only the owner and the app "
+        f"(/{request.path_params['owner']}/{request.path_params['alias']}/requests/<id>)",
+    )

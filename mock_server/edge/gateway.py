@@ -1,0 +1,49 @@
+"""The request's way in: the stages every HTTP request passes before routing, in one place.
+
+In order (each stage's logic lives in its own module; this is only the sequence):
+
+1. **namespace from key** (:func:`.context.apply_key_namespace`) — ``Key ns-<name>:…``
+   stands for ``X-Fal-Mock-Namespace`` for clients that cannot send headers;
+2. **journal** (:func:`.journal.recording`) — every answer, including the refusals and
+   faults below, is recorded when its response starts;
+3. **limits** (:func:`.limits.check_request`) — 414 / 431 / 413 before a byte of the body is read;
+4. **faults** (:func:`.fault_stage.intercept`) — queued faults answer the requests they match
+   (skipped at no cost while none is queued);
+
+then Starlette's exception handling and the routes (:mod:`.routes`).  One pure ASGI
+middleware rather than four keeps streaming responses untouched and costs a single
+layer on the hot path (status polls), where every microsecond shows in the throughput.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..jobs.errors import error_response
+from .context import apply_key_namespace
+from .fault_stage import intercept
+from .journal import recording
+from .limits import check_request
+
+
+class Gateway:
+    """Pure ASGI middleware running the gateway stages of the app's ``MockServices``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        mock = scope["app"].state.mock
+        scope.setdefault("fal_mock.app_root", scope.get("root_path", ""))
+        apply_key_namespace(scope)
+        send = recording(mock, scope, send)
+        refused = check_request(scope, mock.settings)
+        if refused is not None:
+            await error_response(refused)(scope, receive, send)
+        elif mock.faults.armed:
+            await intercept(mock, scope, receive, send, self.app)
+        else:
+            await self.app(scope, receive, send)

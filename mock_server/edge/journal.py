@@ -1,0 +1,78 @@
+"""The request journal: one bounded, redacted record per request the app answered.
+
+A stage of the gateway (:mod:`.gateway`) that notes, after the response starts,
+when (on the app's clock), what (method, host, path, query), for whom (namespace)
+and how it went (status, ``x-fal-request-id``).
+Secrets never enter it: no ``Authorization``, tokens or bodies are recorded, only
+a short allow-list of headers, and the query is redacted (:mod:`.redaction`).
+The store keeps the newest ``Settings.journal_size`` entries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import Message, Scope, Send
+
+from ..redaction import redact_query
+from .context import NAMESPACE_HEADER
+
+RECORDED_HEADERS = (
+    "user-agent",
+    "content-type",
+    "content-length",
+    "accept",
+    "x-fal-queue-priority",
+    "x-fal-runner-hint",
+    "x-fal-request-timeout",
+    "x-fal-no-retry",
+    "x-fal-file-name",
+    "x-fal-mock-progression",
+    NAMESPACE_HEADER,
+)
+#: Request headers the journal reads: the recorded ones, the host and the namespace.
+WANTED_HEADERS = frozenset((*RECORDED_HEADERS, "host", NAMESPACE_HEADER))
+_WANTED_BYTES = frozenset(name.encode("latin-1") for name in WANTED_HEADERS)
+
+
+def recording(mock: Any, scope: Scope, send: Send) -> Send:
+    """``send``, wrapped so that the response's start is journaled (streaming passes through untouched)."""
+    recorded = False
+
+    async def noting_send(message: Message) -> None:
+        nonlocal recorded
+        if not recorded and message["type"] == "http.response.start":
+            recorded = True
+            record(mock, scope, message)
+        await send(message)
+
+    return noting_send
+
+
+def record(mock: Any, scope: Scope, message: Message) -> None:
+    """Append the journal entry of a request whose response starts with ``message``."""
+    # ASGI header names are lower-case bytes: compare them as they come (this runs on every request).
+    headers = {
+        key.decode("latin-1"): value.decode("latin-1")
+        for key, value in scope.get("headers", ())
+        if key in _WANTED_BYTES
+    }
+    request_id = None
+    for key, value in message.get("headers", ()):
+        if key == b"x-fal-request-id":
+            request_id = value.decode("latin-1")
+            break
+    entry: dict[str, Any] = {
+        "seq": mock.store.next_sequence("journal"),
+        "at": mock.clock.now(),
+        "method": scope.get("method", ""),
+        "host": headers.get("host", ""),
+        "path": scope.get("path", ""),  # the full path (Starlette keeps it whole under mounts)
+        "query": redact_query(scope.get("query_string", b"").decode("latin-1")),
+        "status": message["status"],
+        "request_id": request_id,
+        "namespace": headers.get(NAMESPACE_HEADER, ""),
+        "proxied": bool(scope.get("fal_mock.proxied")),
+        "headers": {name: headers[name] for name in RECORDED_HEADERS if name in headers},
+    }
+    mock.store.journal_append(entry, mock.settings.journal_size)

@@ -1,0 +1,161 @@
+"""Size limits on the request line and headers, at two depths, with fal-shaped answers.
+
+* :func:`check_request` (a stage of the gateway, :mod:`.gateway`, after the journal
+  so that it still records the refusal) checks every request, in-process or served: a request target longer
+  than ``Settings.max_url_bytes`` gets **414**, header lines beyond
+  ``Settings.max_header_bytes`` get **431**, and a declared ``Content-Length``
+  beyond the largest body any route accepts (``max_request_body_bytes`` /
+  ``max_upload_bytes``) gets **413** before a byte of it is read.  Bodies are
+  ``{"detail": "..."}`` as fal's other HTTP errors.
+* :class:`BoundedHttpToolsProtocol` (``fal-mock serve``) enforces the same two
+  limits while httptools parses, so an oversized request is refused before it is
+  buffered whole: uvicorn's httptools protocol has no header limit of its own
+  (measured: a 20 MB header line is accepted), only h11 has
+  ``h11_max_incomplete_event_size``.  It answers the same JSON and closes the
+  connection, without uvicorn's misleading "Invalid HTTP request received." warning.
+
+Sizes count what is on the wire: the target is ``path[?query]`` as sent; a header
+line counts ``len(name) + len(value) + 4`` (``": "`` and CRLF).  fal documents no
+such limits; these defaults (16 KiB target, 64 KiB headers) are generous for any
+client and small enough that a flood of huge headers cannot take memory.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httptools
+from starlette.types import Scope
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from ..jobs.errors import HTTPError
+from ..settings import Settings
+
+
+def url_too_long(size: int, limit: int) -> HTTPError:
+    return HTTPError(414, f"Request URL too long: {size} bytes (limit {limit} bytes)")
+
+
+def headers_too_large(size: int, limit: int) -> HTTPError:
+    return HTTPError(431, f"Request header fields too large: {size} bytes (limit {limit} bytes)")
+
+
+def body_too_large(size: int, limit: int) -> HTTPError:
+    return HTTPError(413, f"Request body too large: {size} bytes (limit {limit} bytes)")
+
+
+def target_bytes(scope: Scope) -> int:
+    raw = scope.get("raw_path") or str(scope.get("path", "")).encode("utf-8", "surrogateescape")
+    query = scope.get("query_string", b"")
+    return len(raw) + (1 + len(query) if query else 0)
+
+
+def check_request(scope: Scope, settings: Settings) -> HTTPError | None:
+    """The limit ``scope`` breaks, or None."""
+    size = target_bytes(scope)
+    if size > settings.max_url_bytes:
+        return url_too_long(size, settings.max_url_bytes)
+    size = 0
+    declared_length: bytes | None = None
+    for name, value in scope.get("headers", ()):  # one pass: this runs on every request
+        size += len(name) + len(value) + 4
+        if name == b"content-length":
+            declared_length = value
+    if size > settings.max_header_bytes:
+        return headers_too_large(size, settings.max_header_bytes)
+    if declared_length is not None:
+        largest_body = max(settings.max_request_body_bytes, settings.max_upload_bytes)
+        try:
+            declared = int(declared_length)
+        except ValueError:
+            return HTTPError(400, "Invalid Content-Length header")
+        if declared > largest_body:
+            return body_too_large(declared, largest_body)
+    return None
+
+
+def settings_of(app: Any) -> Settings:
+    """The mock's settings behind uvicorn's wrappers (each wrapper keeps the next as ``.app``)."""
+    for _ in range(16):
+        mock = getattr(getattr(app, "state", None), "mock", None)
+        if mock is not None:
+            settings: Settings = mock.settings
+            return settings
+        app = getattr(app, "app", None)
+        if app is None:
+            break
+    return Settings()
+
+
+class _Refused(Exception):
+    """Raised from a parser callback to stop parsing an oversized request."""
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the mock's URL and header limits enforced while parsing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        settings = settings_of(self.app)
+        self._max_url = settings.max_url_bytes
+        self._max_headers = settings.max_header_bytes
+        self._header_total = 0
+        self._refused: HTTPError | None = None
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_total = 0
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        if len(self.url) > self._max_url:
+            self._refused = url_too_long(len(self.url), self._max_url)
+            raise _Refused
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_total += len(name) + len(value) + 4
+        if self._header_total > self._max_headers:
+            self._refused = headers_too_large(self._header_total, self._max_headers)
+            raise _Refused
+        super().on_header(name, value)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused is not None:
+            return
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            refused = self._refusal()  # set by a parser callback during feed_data
+            if refused is not None:
+                self._send_refusal(refused)
+                return
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+
+    def _refusal(self) -> HTTPError | None:
+        return self._refused
+
+    def _send_refusal(self, error: HTTPError) -> None:
+        body = json.dumps(error.body(), separators=(",", ":")).encode()
+        content = [STATUS_LINE[error.status_code]]
+        for name, value in self.server_state.default_headers:
+            content.extend([name, b": ", value, b"\r\n"])
+        content.extend(
+            [
+                b"content-type: application/json\r\n",
+                b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+                b"connection: close\r\n",
+                b"\r\n",
+                body,
+            ]
+        )
+        self.transport.write(b"".join(content))
+        self.transport.close()

@@ -1,0 +1,105 @@
+"""Building response bodies: queue URLs, status envelopes, outputs — and the contract self-check.
+
+Every JSON body the mock sends goes through :func:`fal_json` with the name of the
+contract it must satisfy.  With ``Settings.check_contracts`` on (the test suite
+turns it on), the body is validated before it leaves and a violation becomes a
+500 that names the contract — a bug in the mock, never the client's fault.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from fal_mock import contracts
+from starlette.responses import JSONResponse
+
+from ..files.store import FileStore
+from ..jobs.model import Job, JobState, Outcome
+from .hosts import Bases
+
+
+class ContractSelfCheckFailed(Exception):
+    """A response of the mock broke its own contract (only raised with ``check_contracts``)."""
+
+    def __init__(self, contract: str, problems: list[str]) -> None:
+        super().__init__(f"fal-mock response violates contract {contract!r}: {'; '.join(problems[:5])}")
+        self.contract = contract
+        self.problems = problems
+
+
+def check_contract(enabled: bool, contract: str | None, body: Any) -> None:
+    if not enabled or contract is None:
+        return
+    try:
+        contracts.validate(contract, body)
+    except contracts.ContractViolation as violation:
+        raise ContractSelfCheckFailed(contract, list(violation.errors)) from None
+
+
+def fal_json(
+    body: Any,
+    *,
+    contract: str | None,
+    check: bool,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A JSON response, validated against ``contract`` when ``check`` is on."""
+    check_contract(check, contract, body)
+    return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
+
+
+def request_urls(job: Job, bases: Bases) -> dict[str, str]:
+    base = f"{bases.queue}/{job.app_id}/requests/{job.request_id}"
+    return {"response_url": base, "status_url": f"{base}/status", "cancel_url": f"{base}/cancel"}
+
+
+def submit_body(job: Job, bases: Bases, queue_position: int) -> dict[str, Any]:
+    return {
+        "status": "IN_QUEUE",
+        "request_id": job.request_id,
+        **request_urls(job, bases),
+        "gateway_request_id": job.request_id,
+        "logs": None,
+        "metrics": {},
+        "queue_position": queue_position,
+    }
+
+
+def status_body(job: Job, bases: Bases, *, queue_position: int, logs: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """fal's status envelope for the job's current state (``logs`` None when not requested)."""
+    body: dict[str, Any] = {"status": job.state.value, "request_id": job.request_id, **request_urls(job, bases)}
+    if job.state is JobState.IN_QUEUE:
+        body["logs"] = None
+        body["metrics"] = {}
+        body["queue_position"] = queue_position
+        return body
+    body["logs"] = logs
+    if job.state is JobState.IN_PROGRESS:
+        body["metrics"] = {}
+        return body
+    outcome = job.final_outcome()
+    ran = job.started_at is not None and outcome is not None and outcome.video is not None
+    body["metrics"] = {"inference_time": job.planned_inference_seconds} if ran else {}
+    if outcome is not None and not outcome.ok:
+        body["error"] = outcome.error
+        body["error_type"] = outcome.error_type
+    return body
+
+
+def output_body(outcome: Outcome, bases: Bases, files: FileStore) -> Any:
+    """A successful outcome's output JSON with the video URL filled in for these bases."""
+    video = outcome.video
+    if video is None or not isinstance(outcome.body, dict) or not isinstance(outcome.body.get("video"), dict):
+        return copy.deepcopy(outcome.body)
+    body = {**outcome.body, "video": dict(outcome.body["video"])}  # the stored outcome is never changed
+    if video.data_uri:
+        data = files.blob(video.sha256) or b""
+        url = "data:video/mp4;base64," + base64.b64encode(data).decode("ascii")
+    else:
+        url = f"{bases.cdn}/files/{video.file_key}"
+    body["video"] = {"url": url, **body["video"]}
+    return body

@@ -11,14 +11,14 @@ from fal_mock.mock_server import Settings, create_app
 from fal_mock.mock_server.clock import ManualClock
 from starlette.applications import Starlette
 
-from .support import AUTH
+from tests.support import AUTH
 
 AppFactory = Callable[..., Starlette]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     # The contract suite's options live here: pytest only reads options from rootdir-level conftests.
-    group = parser.getgroup("fal-mock contract suite", "tests/contract against real fal")
+    group = parser.getgroup("fal-mock contract suite", "tests/contract_suite against real fal")
     group.addoption("--live", action="store_true", help="also run the contract suite against real fal (needs FAL_KEY)")
     group.addoption("--live-generate", action="store_true",
                     help="with --live: also run full generations on real fal (costs money)")  # fmt: skip

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import REPO
+from tests.support import REPO
 
 BIN = Path(sys.executable).parent
 SOURCES = ["mock_server", "contracts", "client", "fixtures", "tests", "benchmarks"]

@@ -10,7 +10,7 @@ import pytest
 from fal_mock.client import AsyncFalClient, Completed, FalHTTPError, FalValidationError, InProgress, VideoOutput
 from starlette.applications import Starlette
 
-from ..support import AUTH, data_uri, png_bytes
+from tests.support import AUTH, data_uri, png_bytes
 
 MINIMAX = "fal-ai/minimax-video/image-to-video"
 LUCY = "fal-ai/decart/lucy-5b/image-to-video"

@@ -21,7 +21,7 @@ from fal_mock.client import (
 )
 from fal_mock.contracts import ContractViolation
 
-from .fakes import BASE, KEY, MINIMAX, RID, VIDEO, FakeFal, json_response, status, submitted
+from tests.client.fakes import BASE, KEY, MINIMAX, RID, VIDEO, FakeFal, json_response, status, submitted
 
 
 def make(fake: FakeFal, **options: object) -> FalClient:

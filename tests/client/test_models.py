@@ -8,7 +8,7 @@ import pytest
 from fal_mock.client import Completed, FalProtocolError, File, InProgress, LogEntry, Queued, RawOutput, VideoOutput
 from fal_mock.client._models import app_id, parse_output, parse_status
 
-from .fakes import LUCY, MINIMAX, VIDEO
+from tests.client.fakes import LUCY, MINIMAX, VIDEO
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fal_mock.client import FalClient, FalConnectionError, FalHTTPError, RetryPolicy, VideoOutput
 
-from .fakes import KEY, MINIMAX, RID, VIDEO, FakeFal, json_response
+from tests.client.fakes import KEY, MINIMAX, RID, VIDEO, FakeFal, json_response
 
 NGINX_502 = httpx.Response(502, text="<html><center>nginx</center></html>")
 NO_JITTER = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=1.5, jitter=0)

@@ -23,7 +23,7 @@ from fal_mock.client import (
     VideoOutput,
 )
 
-from .fakes import KEY, MINIMAX, RID, VIDEO, FakeFal, json_response, sse, status, submitted
+from tests.client.fakes import KEY, MINIMAX, RID, VIDEO, FakeFal, json_response, sse, status, submitted
 
 LOG = {"message": "step", "level": "INFO", "source": "USER", "timestamp": "2026-01-01T00:00:00+00:00", "labels": {}}
 

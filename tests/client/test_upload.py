@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fal_mock.client import AsyncFalClient, FalClient, FalHTTPError
 
-from .fakes import KEY, FakeFal, json_response
+from tests.client.fakes import KEY, FakeFal, json_response
 
 ACCESS = "https://v3.fal.media/files/zebra/abc_a.txt"
 FILE_URL = "https://v3.fal.media/files/lion/def_upload.bin"

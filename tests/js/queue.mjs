@@ -5,7 +5,7 @@
 // Runs every check twice — through the `fetch` override that rewrites fal's hosts to the mock's
 // path prefixes, and through `proxyUrl: {url: <base>/proxy, when: "always"}` — and prints one JSON
 // line per check: {"mode", "check", "ok", ...facts}. The pytest driver
-// (tests/contract/test_js_client.py) asserts on the facts; this script only observes.
+// (tests/contract_suite/test_js_client.py) asserts on the facts; this script only observes.
 import { toMock } from "./mock-hosts.mjs";
 import { fal, createFalClient, ApiError, ValidationError } from "@fal-ai/client";
 

@@ -4,7 +4,7 @@
 //
 // Runs every check twice — through the `fetch` override that rewrites fal's hosts to the mock's path
 // prefixes, and through `proxyUrl: {url: <base>/proxy, when: "always"}` — and prints one JSON line per
-// check: {"mode", "check", "ok", ...facts}. The pytest driver (tests/mock_server/api/test_js_storage.py)
+// check: {"mode", "check", "ok", ...facts}. The pytest driver (tests/mock_server/edge/api/test_js_storage.py)
 // asserts on the facts; this script only observes. Every request the client makes is recorded
 // (method and path) so the driver can see which upload flow ran.
 import { toMock } from "./mock-hosts.mjs";

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fal_mock.mock_server.cli import build_parser, main, settings_from_args
 
-from ..support import AUTH, ServeProcess, data_uri, png_bytes
+from tests.support import AUTH, ServeProcess, data_uri, png_bytes
 
 
 def test_serve_defaults_are_realistic_and_loopback() -> None:

@@ -24,9 +24,9 @@ from fal_mock.mock_server.cli import env_lines
 from fal_mock.mock_server.edge.hosts import FAL_HOSTS
 from starlette.applications import Starlette
 
-from ..support import ServeProcess
-from ..videocheck import decode_strict
-from . import official_flows as flows
+from tests.mock_server import official_flows as flows
+from tests.support import ServeProcess
+from tests.videocheck import decode_strict
 
 KEY = "fal-mock-key:fal-mock-secret"
 

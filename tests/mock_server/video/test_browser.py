@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from fal_mock.mock_server.video import RenderedVideo, render_video_from_bytes
 
-from ._support import LUCY, MINIMAX, canonical, encode, request_input, sample_image
+from tests.mock_server.video._support import LUCY, MINIMAX, canonical, encode, request_input, sample_image
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

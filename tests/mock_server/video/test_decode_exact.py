@@ -21,9 +21,8 @@ from fal_mock.mock_server.video.slicedata import (
 )
 from fal_mock.mock_server.video.yuv import YuvFrame
 
+from tests.mock_server.video._support import motion_compensate, planes, random_frame
 from tests.videocheck import assert_real_mp4
-
-from ._support import motion_compensate, planes, random_frame
 
 FieldMaker = Callable[[np.random.Generator, int, int], MotionField]
 STEPS = np.array([-32, -16, -8, 0, 8, 16, 32, 64, -64])  # quarter samples: even whole pixels

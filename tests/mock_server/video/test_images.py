@@ -24,9 +24,8 @@ from fal_mock.mock_server.video import (
 from fal_mock.mock_server.video.images import open_image
 from PIL import Image, ImageFile, ImageOps
 
+from tests.mock_server.video._support import LUCY, encode, request_input, sample_image
 from tests.videocheck import assert_real_mp4
-
-from ._support import LUCY, encode, request_input, sample_image
 
 
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:

@@ -8,7 +8,7 @@ from fal_mock.mock_server.video.motion import MODES, motion_seed, plan_motion
 from fal_mock.mock_server.video.profiles import VideoGeometry, video_geometry
 from fal_mock.mock_server.video.slicedata import SeparableField, UniformField
 
-from ._support import LUCY, MINIMAX
+from tests.mock_server.video._support import LUCY, MINIMAX
 
 
 @pytest.mark.parametrize(

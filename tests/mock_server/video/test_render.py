@@ -17,6 +17,16 @@ from fal_mock.mock_server.video.motion import motion_seed
 from fal_mock.mock_server.video.yuv import fit_image
 from PIL import Image
 
+from tests.mock_server.video._support import (
+    ENDPOINTS,
+    LUCY,
+    MINIMAX,
+    bt601_limited_luma,
+    canonical,
+    encode,
+    request_input,
+    sample_image,
+)
 from tests.videocheck import (
     VideoCheckError,
     assert_real_mp4,
@@ -25,8 +35,6 @@ from tests.videocheck import (
     mean_abs_diff,
     psnr,
 )
-
-from ._support import ENDPOINTS, LUCY, MINIMAX, bt601_limited_luma, canonical, encode, request_input, sample_image
 
 MOTION_THRESHOLD = 2.0  # mean absolute luma difference from frame 0 (observed: 5-40)
 

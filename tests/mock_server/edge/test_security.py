@@ -1,0 +1,245 @@
+"""Security: loopback by default, the control token beyond it, no secrets in logs or journals,
+size limits on the request line, headers and bodies, and a proxy that only dispatches to fal."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fal_mock.mock_server import cli
+from fal_mock.mock_server.redaction import redact_query
+from starlette.applications import Starlette
+
+from tests.support import AUTH, ServeProcess, data_uri, png_bytes
+
+MINIMAX = "fal-ai/minimax-video/image-to-video"
+BASE = "http://127.0.0.1:8000"
+SECRET_KEY = "sekrit-key-id:sekrit-key-value-123"
+WEBHOOK_SECRET = "whsec-path-part-456"
+WEBHOOK = f"https://hook-user:hook-pass-789@hooks.example.com/T000/{WEBHOOK_SECRET}?token=hook-token-abc&x=1"
+CONTROL_TOKEN = "control-token-xyz"
+#: Never anywhere: the key, the webhook URL's password and token parameter, the control token.
+SECRETS = (SECRET_KEY, "sekrit-key-value-123", "hook-pass-789", "hook-token-abc", CONTROL_TOKEN)
+
+
+# --- loopback by default; beyond it, a token or an explicit --insecure-control -------------------------------
+class FakeServe:
+    """Stands in for server.serve: records where run_serve would have listened."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    async def __call__(self, app: Any, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
+        app.state.mock.close()
+
+
+@pytest.fixture
+def fake_serve(monkeypatch: pytest.MonkeyPatch) -> FakeServe:
+    fake = FakeServe()
+    monkeypatch.setattr("fal_mock.mock_server.edge.server.serve", fake)
+    return fake
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])
+def test_loopback_serves_quietly(
+    host: str, fake_serve: FakeServe, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert cli.main(["serve", "--host", host, "--port", "0"]) == 0
+    assert fake_serve.calls[0]["host"] == host
+    assert "beyond loopback" not in caplog.text
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3"])
+def test_beyond_loopback_without_a_token_is_refused(
+    host: str, fake_serve: FakeServe, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["serve", "--host", host, "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to serve" in err
+    assert "--control-token" in err
+    assert "--insecure-control" in err
+    assert fake_serve.calls == []
+
+
+def test_beyond_loopback_with_a_token_warns(fake_serve: FakeServe, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, "fal_mock")
+    assert cli.main(["serve", "--host", "0.0.0.0", "--port", "0", "--control-token", CONTROL_TOKEN]) == 0
+    assert fake_serve.calls[0]["host"] == "0.0.0.0"
+    assert "beyond loopback" in caplog.text
+    assert CONTROL_TOKEN not in caplog.text
+
+
+def test_insecure_control_is_explicit_and_warned(fake_serve: FakeServe, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, "fal_mock")
+    assert cli.main(["serve", "--host", "0.0.0.0", "--port", "0", "--insecure-control"]) == 0
+    assert "beyond loopback" in caplog.text
+    assert "no control token" in caplog.text
+
+
+async def test_the_control_api_requires_its_token(make_app: Callable[..., Starlette]) -> None:
+    app = make_app(control_token=CONTROL_TOKEN)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
+        assert (await http.get("/_mock/jobs")).status_code == 401
+        assert (await http.post("/_mock/reset")).status_code == 401
+        assert (await http.get("/_mock/jobs", headers={"X-Fal-Mock-Control-Token": "wrong"})).status_code == 401
+        assert (await http.get("/_mock/jobs", headers={"X-Fal-Mock-Control-Token": CONTROL_TOKEN})).status_code == 200
+        settings = (await http.get("/_mock/settings", headers={"Authorization": f"Bearer {CONTROL_TOKEN}"})).json()
+        assert settings["control_token"] == "***"  # never echoed back
+
+
+# --- secrets stay out of logs and journals -----------------------------------------------------------------
+@pytest.mark.slow
+def test_secrets_never_reach_the_logs_or_the_journals(tmp_path: Path) -> None:
+    args = ("--progression", "immediate", "--control-token", CONTROL_TOKEN, "--data-dir", str(tmp_path / "d"))
+    with ServeProcess(tmp_path, *args) as server:
+        secret_auth = {"Authorization": f"Key {SECRET_KEY}"}
+        with httpx.Client(headers=secret_auth, timeout=30) as http:
+            submitted = http.post(f"{server.url}/queue/{MINIMAX}", params={"fal_webhook": WEBHOOK},
+                                  json={"prompt": "p", "image_url": data_uri(png_bytes())}).json()  # fmt: skip
+            assert http.get(submitted["status_url"]).json()["status"] == "COMPLETED"
+            assert http.get(submitted["response_url"]).status_code == 200
+            http.get(f"{server.url}/queue/{MINIMAX}/requests/x/status", params={"api_key": "sekrit-key-value-123"})
+            control = {"X-Fal-Mock-Control-Token": CONTROL_TOKEN}
+            journal = http.get(f"{server.url}/_mock/requests", headers=control).json()
+            webhooks = http.get(f"{server.url}/_mock/webhooks", headers=control).json()
+            jobs = http.get(f"{server.url}/_mock/jobs", params={"token": CONTROL_TOKEN}).json()
+            assert jobs["jobs"]  # the query-string token works (dashboards) — and must be masked in the log
+        assert server.stop() == 0
+    log = server.output()
+    access = "\n".join(line for line in log.splitlines() if " HTTP/1.1\" " in line)
+    assert f"POST /queue/{MINIMAX}?fal_webhook=https://hooks.example.com/*** HTTP/1.1" in access
+    for text, where in ((log, "server log"), (json.dumps(journal), "request journal"),
+                        (json.dumps(webhooks), "webhook journal")):  # fmt: skip
+        for secret in SECRETS:
+            assert secret not in text, f"{secret!r} leaked into the {where}"
+    # the access log and the request journal keep nothing of a webhook URL but its host (a path may be a secret)
+    for text in (access, json.dumps(journal)):
+        assert WEBHOOK_SECRET not in text
+
+
+def test_redact_query_masks_secret_names_and_reduces_urls() -> None:
+    query = (
+        "logs=1&token=abc&X-Api-Key=def&fal_webhook=https%3A%2F%2Fu%3Ap%40h.example%3A8443%2Fpath%3Fsig%3D1"
+        "&next=http%3A%2F%2Fother.example%2Fsecret"
+    )
+    assert redact_query(query) == (
+        "logs=1&token=***&X-Api-Key=***&fal_webhook=https://h.example:8443/***&next=http://other.example/***"
+    )
+    assert redact_query("") == ""
+    assert redact_query("fal_webhook=not%20a%20url") == "fal_webhook=***"
+
+
+# --- size limits ------------------------------------------------------------------------------------------
+async def test_size_limits_answer_fal_shaped_errors_in_process(make_app: Callable[..., Starlette]) -> None:
+    app = make_app(max_url_bytes=200, max_header_bytes=1_000, max_request_body_bytes=500, max_upload_bytes=800)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE, headers=AUTH) as http:
+        long_url = await http.get(f"/queue/{MINIMAX}/requests/{'a' * 200}/status")
+        big_headers = await http.get("/_mock/health", headers={"x-filler": "f" * 1_000})
+        declared = await http.post(f"/queue/{MINIMAX}", content=b"{}", headers={"content-length": "900"})
+        streamed = await http.post(f"/queue/{MINIMAX}", json={"prompt": "p" * 600})
+        fine = await http.get("/_mock/health")
+        journal = (await http.get("/_mock/requests")).json()["requests"]
+    assert (long_url.status_code, big_headers.status_code, declared.status_code) == (414, 431, 413)
+    assert streamed.status_code == 413  # the JSON body limit (500) is below the upload limit (800)
+    for response in (long_url, big_headers, declared, streamed):
+        assert set(response.json()) == {"detail"}
+        assert "limit" in response.json()["detail"]
+    assert fine.status_code == 200
+    assert [entry["status"] for entry in journal[:4]] == [414, 431, 413, 413]  # refusals are journaled
+
+
+def _raw_exchange(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        # the server may answer and close before it read everything: fine, read its answer
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(request)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.slow
+def test_the_server_refuses_oversized_requests_before_buffering_them(tmp_path: Path) -> None:
+    with ServeProcess(tmp_path, "--no-access-log", "--set", "max_header_bytes=4096") as server:
+        port = int(server.info["port"])
+        huge_header = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (20 * 1024 * 1024) + b"\r\n\r\n"
+        answer = _raw_exchange(port, huge_header)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 431 ")
+        assert b"content-type: application/json" in head.lower()
+        assert "limit 4096 bytes" in json.loads(body)["detail"]
+        long_target = b"GET /_mock/health?" + b"q" * (32 * 1024) + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        assert _raw_exchange(port, long_target).startswith(b"HTTP/1.1 414 ")
+        many = b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n" + b"".join(
+            b"X-H%d: %s\r\n" % (n, b"v" * 100) for n in range(100)
+        ) + b"\r\n"  # fmt: skip
+        assert _raw_exchange(port, many).startswith(b"HTTP/1.1 431 ")
+        # the server is fine afterwards
+        assert httpx.get(f"{server.url}/_mock/health").status_code == 200
+    assert "Traceback" not in server.output()
+
+
+# --- the proxy dispatches to fal's hosts only --------------------------------------------------------------
+TRICKY_TARGETS = [
+    "https://fal.run@evil.example/fal-ai/minimax-video/image-to-video",
+    "https://queue.fal.run.evil.example/fal-ai/minimax-video/image-to-video",
+    "https://queue.fal.run:443@evil.example/x",
+    "https://evil.example/?https://queue.fal.run/",
+    "https://evil.example#@queue.fal.run/",
+    "https://127.0.0.1/fal-ai/minimax-video/image-to-video",
+    "https://[::1]/fal-ai/minimax-video/image-to-video",
+    "https://169.254.169.254/latest/meta-data",
+    "https://2130706433/",
+    "file:///etc/passwd",
+    "ftp://queue.fal.run/x",
+    "gopher://queue.fal.run/x",
+    "javascript:alert(1)",
+    "//queue.fal.run/fal-ai/minimax-video/image-to-video",
+    "queue.fal.run/fal-ai/minimax-video/image-to-video",
+    "https://queue%2Efal%2Erun/fal-ai/minimax-video/image-to-video",
+    "https://queue.fal.run%2F@evil.example/",
+    "https://queue.fal.run\\@evil.example/",
+    "https://xn--queue-fal-run.example/",
+    "https:///queue.fal.run/",
+    "https://queue.fal.run./x",
+    "https://fal.media.evil.example/files/x",
+    "https://evil.example\\.queue.fal.run/",
+    "http://[queue.fal.run]/",
+]
+
+
+@pytest.mark.parametrize("target", TRICKY_TARGETS)
+async def test_the_proxy_refuses_anything_but_a_fal_host(make_app: Callable[..., Starlette], target: str) -> None:
+    app = make_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE, headers=AUTH) as http:
+        response = await http.post("/proxy/", headers={"x-fal-target-url": target}, json={"prompt": "p"})
+        journal = (await http.get("/_mock/requests")).json()["requests"]
+    assert response.status_code in (400, 412), (target, response.status_code, response.text)
+    assert set(response.json()) == {"detail"}
+    assert not any(entry.get("proxied") for entry in journal)  # nothing was dispatched
+    assert app.state.mock.store.jobs() == []
+
+
+async def test_the_proxy_dispatches_to_fal_hosts(make_app: Callable[..., Starlette]) -> None:
+    app = make_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE, headers=AUTH) as http:
+        response = await http.post("/proxy/", headers={"x-fal-target-url": f"https://QUEUE.fal.run/{MINIMAX}"},
+                                   json={"prompt": "p", "image_url": data_uri(png_bytes())})  # fmt: skip
+    assert response.status_code == 200
+    assert [job.request_id for job in app.state.mock.store.jobs()] == [response.json()["request_id"]]
+

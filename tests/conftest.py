@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fal_mock.mock_server import Settings, create_app
 from fal_mock.mock_server.clock import ManualClock
+from fal_mock.mock_server.persistence import MemoryStore, StateStore
+from fal_mock.mock_server.persistence.sqlite import SqliteStore
 from starlette.applications import Starlette
 
 from tests.support import AUTH
@@ -30,12 +33,31 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def make_app(clock: ManualClock) -> Iterator[AppFactory]:
-    """Build apps with the given settings (contract self-check on, manual clock); closed at teardown."""
+def store_kind() -> str:
+    """Which state store apps and stores of a test use: memory, unless the module imports
+    :func:`tests.support.both_stores` (then every test runs on memory and on SQLite)."""
+    return "memory"
+
+
+@pytest.fixture
+def state_store(store_kind: str, tmp_path: Path) -> Iterator[StateStore]:
+    """A fresh state store of ``store_kind`` (SQLite in a temporary data directory)."""
+    store = MemoryStore() if store_kind == "memory" else SqliteStore.open(tmp_path / "state-store")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def make_app(clock: ManualClock, store_kind: str, tmp_path: Path) -> Iterator[AppFactory]:
+    """Build apps with the given settings (contract self-check on, manual clock, the test's store kind);
+    closed at teardown."""
     apps: list[Starlette] = []
 
     def factory(**overrides: Any) -> Starlette:
-        settings = Settings.from_mapping({"check_contracts": True, **overrides})
+        values: dict[str, Any] = {"check_contracts": True}
+        if store_kind == "sqlite":
+            values["data_dir"] = str(tmp_path / f"data-{len(apps)}")
+        settings = Settings.from_mapping({**values, **overrides})
         app = create_app(settings, clock=clock)
         apps.append(app)
         return app

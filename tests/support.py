@@ -201,3 +201,10 @@ def node_checks(script: str, *args: str, timeout: float = 300) -> Facts:
         fact = json.loads(line)
         facts[(fact["mode"], fact["check"])] = fact
     return facts
+
+
+@pytest.fixture(params=["memory", "sqlite"], name="store_kind")
+def both_stores(request: pytest.FixtureRequest) -> str:
+    """Import into a test module (``from tests.support import both_stores``): its apps (``make_app``) and
+    stores (``state_store``) run on memory and on SQLite, the one store contract checked on both."""
+    return str(request.param)

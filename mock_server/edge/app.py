@@ -1,14 +1,11 @@
-"""``create_app``: build one self-contained mock of fal.
+"""``create_app``: one mock of fal behind its HTTP edge.
 
-Everything the app owns — settings, clock, state store, file store, runner
-threads, queue — is created here and hung on ``app.state.mock``
-(:class:`~.context.MockServices`); nothing lives at module level, so any number
-of apps can run side by side (one per test).
-
-Errors are rendered in one place: the exception handlers below turn the mock's
-error family into fal's wire shapes, routing misses into fal's ``404 Path ...
-not found`` / 405, and anything unexpected into a 500 with fal's body (a bug in
-the mock; the test suite turns those into failures).
+The parts (:func:`~..services.build_services`) hang on ``app.state.mock``; nothing lives at module
+level, so any number of apps can run side by side (one per test).  Errors are answered in one
+place: the exception handlers below give the core's errors their wire shape through
+:func:`~.wire_errors.wire_error`, routing misses fal's ``404 Path ... not found`` / 405, and
+anything unexpected a 500 with fal's body (a bug in the mock; the test suite turns those into
+failures).
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -26,23 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..clock import Clock, ManualClock, SystemClock
-from ..faults.book import FaultBook
-from ..files.store import FileStore
-from ..jobs.endpoints import EndpointRegistry
-from ..jobs.errors import FalMockError, HTTPError, error_response
-from ..jobs.fetch import Fetcher
-from ..jobs.inputs import InputResolver, referenced_files
-from ..jobs.queue import JobQueue
-from ..jobs.runner import Runner
-from ..persistence.memory import StateStore
-from ..persistence.sqlite import SqliteStore, store_for
+from ..contract_check import ContractSelfCheckFailed, check_contract
+from ..jobs.errors import DomainError, FalError, PlainError
+from ..persistence.protocol import StateStore
+from ..services import MockServices, build_services
 from ..settings import Settings
-from ..webhooks.dispatcher import WebhookDispatcher
-from ..webhooks.journal import WebhookJournal
-from .context import MockServices
 from .gateway import Gateway
-from .render import ContractSelfCheckFailed, check_contract
 from .routes import build_routes
+from .wire_errors import error_response, wire_error
 
 log = logging.getLogger("fal_mock")
 
@@ -52,29 +39,11 @@ TICK_SECONDS = 0.1
 HOUSEKEEPING_SECONDS = 1.0
 
 
-def build_services(settings: Settings, clock: Clock, store: StateStore | None = None) -> MockServices:
-    """Wire the app's parts together (no web framework involved)."""
-    state = store if store is not None else store_for(settings)
-    files = FileStore.from_settings(settings, clock)
-    files.set_reference_provider(lambda: referenced_files(state))
-    registry = EndpointRegistry()
-    resolver = InputResolver(files=files, policy=settings.image_url_policy, max_size=settings.max_input_file_bytes,
-                             fetcher=Fetcher.from_settings(settings))  # fmt: skip
-    runner = Runner(settings=settings, store=state, files=files, registry=registry, resolver=resolver)
-    queue = JobQueue(settings=settings, clock=clock, store=state, runner=runner, registry=registry)
-    journal = WebhookJournal(state, runner.owner) if isinstance(state, SqliteStore) else None
-    webhooks = WebhookDispatcher(settings=settings, clock=clock, files=files, journal=journal)
-    queue.add_completion_listener(webhooks.on_job_completed)
-    faults = FaultBook(settings, clock)
-    queue.add_creation_hook(faults.on_new_job)
-    return MockServices(settings=settings, clock=clock, store=state, files=files, registry=registry,
-                        runner=runner, queue=queue, webhooks=webhooks, faults=faults)  # fmt: skip
-
-
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, store: StateStore | None = None
 ) -> Starlette:
-    """A fresh mock fal app. ``settings`` default to :class:`Settings`(); ``clock`` to the wall clock.
+    """A fresh mock fal app. ``settings`` default to :class:`Settings`(); ``clock`` to the wall clock
+    (a manual one with ``settings.clock == "manual"``).
 
     ``store`` defaults to memory, or to the SQLite store of ``settings.data_dir`` when one is set.
     """
@@ -97,7 +66,8 @@ def create_app(
         routes=build_routes(),
         middleware=[Middleware(Gateway)],
         exception_handlers={
-            FalMockError: _fal_error,
+            FalError: _mock_error,
+            DomainError: _mock_error,
             HTTPException: _routing_error,
             ContractSelfCheckFailed: _self_check_failed,
             Exception: _unexpected,
@@ -115,37 +85,29 @@ async def _tick_forever(mock: MockServices) -> None:
     next_housekeeping = loop.time() + HOUSEKEEPING_SECONDS
     while True:
         await asyncio.sleep(TICK_SECONDS)
-        due = mock.store.unfinished_ids(progression="realistic")
-        if due:
-            await asyncio.to_thread(mock.queue.settle, due)
+        await asyncio.to_thread(mock.tick)
         if loop.time() >= next_housekeeping:
             next_housekeeping = loop.time() + HOUSEKEEPING_SECONDS
-            await asyncio.to_thread(_housekeeping, mock)
+            await asyncio.to_thread(mock.keep_house)
 
 
-def _housekeeping(mock: MockServices) -> None:
-    """Drop expired results, journal entries and files; renew this process's claims; adopt orphaned jobs."""
-    mock.queue.prune()
-    mock.files.purge_expired()
-    mock.runner.renew_claims()
-    mock.runner.adopt_orphans()
-
-
-def _fal_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, FalMockError)
+def _mock_error(request: Request, exc: Exception) -> Response:
+    error = wire_error(exc)
+    if error is None:  # pragma: no cover - the handler is only registered for the mock's errors
+        return _unexpected(request, exc)
     mock: MockServices = request.app.state.mock
-    check_contract(mock.settings.check_contracts, exc.contract, exc.body())
-    return error_response(exc)
+    check_contract(mock.settings.check_contracts, error.contract, error.body())
+    return error_response(error)
 
 
 def _routing_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        error = HTTPError(404, f"Path {request.url.path} not found")
+        error = PlainError(404, f"Path {request.url.path} not found")
     elif exc.status_code == 405:
-        error = HTTPError(405, "Method Not Allowed", headers=dict(exc.headers or {}))
+        error = PlainError(405, "Method Not Allowed", headers=dict(exc.headers or {}))
     else:
-        error = HTTPError(exc.status_code, str(exc.detail))
+        error = PlainError(exc.status_code, str(exc.detail))
     return error_response(error)
 
 
@@ -157,5 +119,4 @@ def _self_check_failed(request: Request, exc: Exception) -> Response:
 
 def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error answering %s %s", request.method, request.url.path, exc_info=exc)
-    body: dict[str, Any] = {"detail": "Internal Server Error"}
-    return JSONResponse(body, status_code=500)
+    return JSONResponse({"detail": "Internal Server Error"}, status_code=500)

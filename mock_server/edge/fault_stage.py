@@ -1,91 +1,28 @@
-"""Where queued faults meet requests: which request is which, and the gateway's fault stage.
+"""The gateway's fault stage: queued faults answer the requests they match.
 
-:mod:`.faults` says what a fault is and keeps the book of queued ones; this module
-applies them to traffic.
-
-Which requests are which (:func:`classify`, a request's :class:`~.faults.Target`):
-``submit``, ``status``, ``stream``, ``result``, ``cancel`` on the queue host; ``run`` on
-``fal.run``; ``token`` (CDN token), ``upload`` (every upload call) and ``rest`` on the
-REST/CDN hosts; ``file`` (GET/HEAD of a stored file); ``any`` matches all of these.
-The control API and the ``/proxy`` envelope are never faulted (what the proxy
-dispatches is).  The control API's request list (:mod:`.control_plane`) labels
-journal records with it too.
-
-The HTTP stage (:func:`intercept`, called by :mod:`.gateway` only while a fault is
-queued) spends the first matching fault and answers for it: ``latency`` is spent on
-the app's clock (:func:`spend_latency`) before the request goes on; ``disconnect``
-aborts the socket with no answer (journalled with status 0, :func:`journal_entry`);
-``malformed`` sends half a JSON body, then aborts; ``ingress`` answers nginx's HTML
-page; the error kinds answer fal's error body.  Where there is no socket to abort
-(an ASGI server other than uvicorn, or ``httpx.ASGITransport`` used directly) it
-raises :class:`InjectedDisconnect`.  The in-process transport of ``fal_mock.fixtures``
-fires the transport kinds itself, before a request reaches the app, with the same
-:func:`classify` and :func:`journal_entry`.
+:mod:`..faults.book` says what a fault is and keeps the book of queued ones; which request is
+which is :func:`..faults.targets.classify`.  :func:`intercept` (called by :mod:`.gateway` only
+while a fault is queued) spends the first matching fault and answers for it: ``latency`` is spent
+on the app's clock (:func:`.request_parts.wait_on_clock`) before the request goes on;
+``disconnect`` aborts the socket with no answer (journalled with status 0); ``malformed`` sends
+half a JSON body, then aborts; ``ingress`` answers nginx's HTML page; the error kinds answer fal's
+error body.  Where there is no socket to abort (an ASGI server other than uvicorn, or
+``httpx.ASGITransport`` used directly) it raises :class:`InjectedDisconnect`.  The in-process
+transport of ``fal_mock.fixtures`` acts out the transport kinds itself, before a request reaches
+the app (:meth:`..control.MockControl.transport_fault`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import MutableMapping
 from typing import Any
 
-from ..faults.book import REQUEST_KINDS, Fault, Target
-from ..jobs.endpoints import EndpointId
-from .hosts import FAL_HOSTS, PREFIX, Service, host_of
-
-_REQUESTS = re.compile(r"^/(?P<app>.+?)/requests/(?P<rid>[^/]+)(?P<suffix>/status/stream|/status|/cancel)?/?$")
-_SUFFIX_KIND = {None: "result", "/status": "status", "/status/stream": "stream", "/cancel": "cancel"}
-
-
-def service_and_path(host: str, path: str) -> tuple[Service | None, str]:
-    """The service a request reaches (by fal host name, else by path prefix) and its path within it."""
-    service = FAL_HOSTS.get(host_of(host)) if host else None
-    if service is not None:
-        return service, path
-    for candidate, prefix in PREFIX.items():
-        if path == prefix or path.startswith(prefix + "/"):
-            return candidate, path[len(prefix) :] or "/"
-    return None, path
-
-
-def classify(method: str, host: str, path: str, namespace: str = "") -> Target | None:
-    """The :class:`Target` of a request to the mock; None for the control API, the proxy envelope and the rest."""
-    service, inner = service_and_path(host, path)
-    method = method.upper()
-    if service is Service.QUEUE:
-        match = _REQUESTS.match(inner)
-        if match:
-            app_id = _app_id(match["app"])
-            return Target(_SUFFIX_KIND[match["suffix"]], app_id, None, match["rid"], namespace)
-        if method == "POST":
-            endpoint = inner.strip("/")
-            return Target("submit", _app_id(endpoint), endpoint, None, namespace)
-        return None
-    if service is Service.RUN and method == "POST":
-        endpoint = inner.strip("/")
-        endpoint = endpoint[: -len("/stream")] if endpoint.endswith("/stream") else endpoint
-        return Target("run", _app_id(endpoint), endpoint, None, namespace)
-    if service is Service.REST:
-        if inner.startswith("/storage/auth/token"):
-            return Target("token", namespace=namespace)
-        if inner.startswith("/storage/upload") or method == "PUT":
-            return Target("upload", namespace=namespace)
-        return Target("rest", namespace=namespace)
-    if service is Service.CDN:
-        if inner.startswith("/files/upload") or method in ("POST", "PUT"):
-            return Target("upload", namespace=namespace)
-        return Target("file", namespace=namespace)
-    return None
-
-
-def _app_id(text: str) -> str | None:
-    try:
-        return EndpointId.parse(text).app_id
-    except ValueError:
-        return None
-
+from ..control import MockControl
+from ..faults.book import REQUEST_KINDS
+from ..faults.targets import classify
+from .request_parts import wait_on_clock
 
 # --- the HTTP stage -----------------------------------------------------------------------
 
@@ -101,36 +38,6 @@ def header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-def journal_entry(mock: Any, *, method: str, host: str, path: str, query: str, namespace: str,
-                  fault: Fault, request_id: str | None = None) -> dict[str, Any]:  # fmt: skip
-    """A journal record for a request that got no HTTP answer (status 0), naming the fault."""
-    return {
-        "seq": mock.store.next_sequence("journal"),
-        "at": mock.clock.now(),
-        "method": method,
-        "host": host,
-        "path": path,
-        "query": query,
-        "status": 0,
-        "request_id": request_id,
-        "namespace": namespace,
-        "proxied": False,
-        "headers": {},
-        "fault": fault.kind,
-    }
-
-
-async def spend_latency(mock: Any, seconds: float) -> None:
-    """Spend ``seconds`` on the app's clock: advance a manual clock, really wait on the system clock."""
-    from ..clock import ManualClock
-
-    seconds = min(seconds, mock.settings.fault_latency_cap_seconds)
-    if isinstance(mock.clock, ManualClock):
-        await asyncio.to_thread(mock.advance_clock, seconds)
-    else:
-        await asyncio.sleep(seconds)
-
-
 async def intercept(mock: Any, scope: Scope, receive: Receive, send: Send, app: Any) -> None:
     """The gateway's fault stage (only called while a fault is queued): answer a matching request, else pass it on."""
     path, root = str(scope.get("path", "")), str(scope.get("root_path", ""))
@@ -142,15 +49,12 @@ async def intercept(mock: Any, scope: Scope, receive: Receive, send: Send, app: 
         return
     assert target is not None
     if fault.kind == "latency":
-        await spend_latency(mock, fault.seconds or 0.0)
+        await wait_on_clock(mock, min(fault.seconds or 0.0, mock.settings.fault_latency_cap_seconds))
         await app(scope, receive, send)
     elif fault.kind == "disconnect":
-        mock.store.journal_append(
-            journal_entry(mock, method=scope["method"], host=header(scope, b"host"), path=path,
-                          query=scope.get("query_string", b"").decode("latin-1"),
-                          namespace=target.namespace, fault=fault, request_id=target.request_id),
-            mock.settings.journal_size,
-        )  # fmt: skip
+        MockControl(mock).record_cut_off(method=scope["method"], host=header(scope, b"host"), path=path,
+                                         query=scope.get("query_string", b"").decode("latin-1"),
+                                         namespace=target.namespace, fault=fault, request_id=target.request_id)
         await _abort(receive, "connection reset")
     elif fault.kind == "malformed":
         body = json.dumps({"request_id": target.request_id or "", "status": "IN_QUEUE"}).encode()

@@ -2,15 +2,17 @@
 
 In order (each stage's logic lives in its own module; this is only the sequence):
 
-1. **namespace from key** (:func:`.context.apply_key_namespace`) — ``Key ns-<name>:…``
+1. **namespace from key** (:func:`.request_parts.apply_key_namespace`) — ``Key ns-<name>:…``
    stands for ``X-Fal-Mock-Namespace`` for clients that cannot send headers;
 2. **journal** (:func:`.journal.recording`) — every answer, including the refusals and
    faults below, is recorded when its response starts;
 3. **limits** (:func:`.limits.check_request`) — 414 / 431 / 413 before a byte of the body is read;
-4. **faults** (:func:`.fault_stage.intercept`) — queued faults answer the requests they match
+4. **namespace** (:func:`.request_parts.namespace_refusal`) — a malformed namespace is a 400;
+5. **faults** (:func:`.fault_stage.intercept`) — queued faults answer the requests they match
    (skipped at no cost while none is queued);
 
-then Starlette's exception handling and the routes (:mod:`.routes`).  One pure ASGI
+then Starlette's exception handling and the routes (:mod:`.routes`), each of which checks its
+access (:mod:`.auth`: fal's key, a CDN token, a signed URL, or nothing) before its handler runs.  One pure ASGI
 middleware rather than four keeps streaming responses untouched and costs a single
 layer on the hot path (status polls), where every microsecond shows in the throughput.
 """
@@ -19,11 +21,11 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..jobs.errors import error_response
-from .context import apply_key_namespace
 from .fault_stage import intercept
 from .journal import recording
 from .limits import check_request
+from .request_parts import apply_key_namespace, namespace_refusal
+from .wire_errors import error_response
 
 
 class Gateway:
@@ -40,7 +42,7 @@ class Gateway:
         scope.setdefault("fal_mock.app_root", scope.get("root_path", ""))
         apply_key_namespace(scope)
         send = recording(mock, scope, send)
-        refused = check_request(scope, mock.settings)
+        refused = check_request(scope, mock.settings) or namespace_refusal(scope)
         if refused is not None:
             await error_response(refused)(scope, receive, send)
         elif mock.faults.armed:

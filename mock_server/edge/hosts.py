@@ -20,10 +20,15 @@ from how the request came in, so a client keeps talking to the mock:
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
+
+from ..hostnames import FAL_HOST_SERVICES, SERVICE_PREFIXES, host_allowed, host_of, is_fal_host
+from ..jobs.model import Origin
+
+__all__ = ["FAL_HOSTS", "PREFIX", "Bases", "Service", "host_allowed", "host_of", "is_fal_host"]
 
 
 class Service(StrEnum):
@@ -35,55 +40,17 @@ class Service(StrEnum):
     CONTROL = "_mock"
 
 
-#: fal host name → service.  ``falrun.com`` names are the Python client's backup domains.
-FAL_HOSTS: dict[str, Service] = {
-    "queue.fal.run": Service.QUEUE,
-    "queue.falrun.com": Service.QUEUE,
-    "fal.run": Service.RUN,
-    "falrun.com": Service.RUN,
-    "rest.fal.ai": Service.REST,
-    "rest.alpha.fal.ai": Service.REST,
-    "v3.fal.media": Service.CDN,
-    "v3b.fal.media": Service.CDN,
-    "fal.media": Service.CDN,
-}
+#: fal host name → service.
+FAL_HOSTS: dict[str, Service] = {name: Service(service) for name, service in FAL_HOST_SERVICES.items()}
 
 #: Path prefix of each service on a plain host.
-PREFIX: dict[Service, str] = {service: "/" + service.value for service in Service}
+PREFIX: dict[Service, str] = {service: SERVICE_PREFIXES[service.value] for service in Service}
 
 #: Scope key the dispatcher sets: did the request arrive on a fal host name (host style)?
 FAL_HOST_KEY = "fal_mock.fal_host"
 
 #: Scope key under which the proxy endpoint pins the origin for URLs it causes.
 PINNED_ORIGIN_KEY = "fal_mock.origin"
-
-
-def host_of(value: str) -> str:
-    """Host name of a ``Host`` header value, lower-cased, port and brackets stripped."""
-    value = value.strip().lower()
-    if value.startswith("["):
-        return value[1 : value.find("]")] if "]" in value else value
-    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
-
-
-def host_allowed(host: str, patterns: Iterable[str]) -> bool:
-    """Whether ``host`` matches an allow-list: an exact name, ``*.suffix`` (sub-domains only) or ``*``.
-
-    The one matcher behind ``fetch_allow_hosts`` (the ``fetch`` image policy) and
-    ``webhook_allow_hosts`` (webhook targets).
-    """
-    host = host.lower().rstrip(".")
-    for raw in patterns:
-        pattern = raw.strip().lower().rstrip(".")
-        if pattern == "*" or pattern == host:
-            return True
-        if pattern.startswith("*.") and host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
-            return True
-    return False
-
-
-def is_fal_host(host: str) -> bool:
-    return host_of(host) in FAL_HOSTS
 
 
 @dataclass(frozen=True)
@@ -138,19 +105,15 @@ class Bases:
             host = f"{server[0]}:{server[1]}"
         return cls.prefixed(f"{scheme}://{host}{_app_root(scope)}")
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "queue": self.queue,
-            "run": self.run,
-            "rest": self.rest,
-            "cdn": self.cdn,
-            "control": self.control,
-            "host_style": self.host_style,
-        }
+    @functools.cached_property
+    def origin(self) -> Origin:
+        """What the core keeps of these bases: the file links' base and the mock's own host names.
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Bases:
-        return cls(**data)
+        Own host names are never fal's: a fal CDN URL the store does not hold (a doc example) goes
+        to the input policy in-process (host style) just as on a standalone server.
+        """
+        hosts = {urlsplit(base).hostname or "" for base in (self.queue, self.cdn, self.rest, self.run)} - {""}
+        return Origin(self.cdn, tuple(sorted(host for host in hosts if not is_fal_host(host))))
 
 
 def _header(scope: Any, name: bytes) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.types import Message, Scope, Send
 
 from ..redaction import redact_query
-from .context import NAMESPACE_HEADER
+from .request_parts import NAMESPACE_HEADER
 
 RECORDED_HEADERS = (
     "user-agent",

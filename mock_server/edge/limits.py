@@ -29,20 +29,20 @@ import httptools
 from starlette.types import Scope
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from ..jobs.errors import HTTPError
+from ..jobs.errors import PlainError
 from ..settings import Settings
 
 
-def url_too_long(size: int, limit: int) -> HTTPError:
-    return HTTPError(414, f"Request URL too long: {size} bytes (limit {limit} bytes)")
+def url_too_long(size: int, limit: int) -> PlainError:
+    return PlainError(414, f"Request URL too long: {size} bytes (limit {limit} bytes)")
 
 
-def headers_too_large(size: int, limit: int) -> HTTPError:
-    return HTTPError(431, f"Request header fields too large: {size} bytes (limit {limit} bytes)")
+def headers_too_large(size: int, limit: int) -> PlainError:
+    return PlainError(431, f"Request header fields too large: {size} bytes (limit {limit} bytes)")
 
 
-def body_too_large(size: int, limit: int) -> HTTPError:
-    return HTTPError(413, f"Request body too large: {size} bytes (limit {limit} bytes)")
+def body_too_large(size: int, limit: int) -> PlainError:
+    return PlainError(413, f"Request body too large: {size} bytes (limit {limit} bytes)")
 
 
 def target_bytes(scope: Scope) -> int:
@@ -51,7 +51,7 @@ def target_bytes(scope: Scope) -> int:
     return len(raw) + (1 + len(query) if query else 0)
 
 
-def check_request(scope: Scope, settings: Settings) -> HTTPError | None:
+def check_request(scope: Scope, settings: Settings) -> PlainError | None:
     """The limit ``scope`` breaks, or None."""
     size = target_bytes(scope)
     if size > settings.max_url_bytes:
@@ -69,7 +69,7 @@ def check_request(scope: Scope, settings: Settings) -> HTTPError | None:
         try:
             declared = int(declared_length)
         except ValueError:
-            return HTTPError(400, "Invalid Content-Length header")
+            return PlainError(400, "Invalid Content-Length header")
         if declared > largest_body:
             return body_too_large(declared, largest_body)
     return None
@@ -101,7 +101,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._max_url = settings.max_url_bytes
         self._max_headers = settings.max_header_bytes
         self._header_total = 0
-        self._refused: HTTPError | None = None
+        self._refused: PlainError | None = None
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -140,10 +140,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             else:
                 self._unsupported_upgrade_warning()
 
-    def _refusal(self) -> HTTPError | None:
+    def _refusal(self) -> PlainError | None:
         return self._refused
 
-    def _send_refusal(self, error: HTTPError) -> None:
+    def _send_refusal(self, error: PlainError) -> None:
         body = json.dumps(error.body(), separators=(",", ":")).encode()
         content = [STATUS_LINE[error.status_code]]
         for name, value in self.server_state.default_headers:

@@ -1,4 +1,4 @@
-"""Building response bodies: queue URLs, status envelopes, outputs — and the contract self-check.
+"""Building response bodies: queue URLs and status envelopes, checked against their contracts.
 
 Every JSON body the mock sends goes through :func:`fal_json` with the name of the
 contract it must satisfy.  With ``Settings.check_contracts`` on (the test suite
@@ -8,35 +8,14 @@ turns it on), the body is validated before it leaves and a violation becomes a
 
 from __future__ import annotations
 
-import base64
-import copy
 from collections.abc import Mapping
 from typing import Any
 
-from fal_mock import contracts
 from starlette.responses import JSONResponse
 
-from ..files.store import FileStore
-from ..jobs.model import Job, JobState, Outcome
+from ..contract_check import check_contract
+from ..jobs.model import Job, JobState
 from .hosts import Bases
-
-
-class ContractSelfCheckFailed(Exception):
-    """A response of the mock broke its own contract (only raised with ``check_contracts``)."""
-
-    def __init__(self, contract: str, problems: list[str]) -> None:
-        super().__init__(f"fal-mock response violates contract {contract!r}: {'; '.join(problems[:5])}")
-        self.contract = contract
-        self.problems = problems
-
-
-def check_contract(enabled: bool, contract: str | None, body: Any) -> None:
-    if not enabled or contract is None:
-        return
-    try:
-        contracts.validate(contract, body)
-    except contracts.ContractViolation as violation:
-        raise ContractSelfCheckFailed(contract, list(violation.errors)) from None
 
 
 def fal_json(
@@ -82,24 +61,9 @@ def status_body(job: Job, bases: Bases, *, queue_position: int, logs: list[dict[
         body["metrics"] = {}
         return body
     outcome = job.final_outcome()
-    ran = job.started_at is not None and outcome is not None and outcome.video is not None
+    ran = job.started_at is not None and outcome is not None and outcome.ok and job.forced_outcome is None
     body["metrics"] = {"inference_time": job.planned_inference_seconds} if ran else {}
     if outcome is not None and not outcome.ok:
         body["error"] = outcome.error
         body["error_type"] = outcome.error_type
-    return body
-
-
-def output_body(outcome: Outcome, bases: Bases, files: FileStore) -> Any:
-    """A successful outcome's output JSON with the video URL filled in for these bases."""
-    video = outcome.video
-    if video is None or not isinstance(outcome.body, dict) or not isinstance(outcome.body.get("video"), dict):
-        return copy.deepcopy(outcome.body)
-    body = {**outcome.body, "video": dict(outcome.body["video"])}  # the stored outcome is never changed
-    if video.data_uri:
-        data = files.blob(video.sha256) or b""
-        url = "data:video/mp4;base64," + base64.b64encode(data).decode("ascii")
-    else:
-        url = f"{bases.cdn}/files/{video.file_key}"
-    body["video"] = {"url": url, **body["video"]}
     return body

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette._utils import get_route_path
 from starlette.datastructures import URLPath
-from starlette.routing import BaseRoute, Match, NoMatchFound, Route, Router
+from starlette.routing import BaseRoute, Match, NoMatchFound, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .api import control, dashboard, files, openapi, proxy, queue, rest, run, webhooks_control
 from .api import storage as storage_api
+from .auth import Access, AccessRoute
 from .hosts import FAL_HOST_KEY, FAL_HOSTS, PREFIX, Service, host_of
 
 #: Scope key naming the service a request was dispatched to.
@@ -24,85 +24,91 @@ SERVICE_KEY = "fal_mock.service"
 
 _REQ = "/{owner}/{alias}/requests/{request_id}"
 _LONG = "/{owner}/{alias}/{subpath:path}/requests/{request_id}"
+KEY, CDN, SIGNED, PUBLIC = Access.KEY, Access.CDN, Access.SIGNED, Access.PUBLIC
 
 
-def _both(path: str, endpoint: object, methods: list[str]) -> list[Route]:
+def route(path: str, endpoint: Any, methods: list[str], access: Access) -> AccessRoute:
+    return AccessRoute(path, endpoint, methods=methods, access=access)
+
+
+def both(path: str, endpoint: Any, methods: list[str], access: Access) -> list[BaseRoute]:
     """The route with and without a trailing slash (fal's SDK uses both forms)."""
-    return [Route(path, endpoint, methods=methods), Route(path + "/", endpoint, methods=methods)]  # type: ignore[arg-type]
+    return [route(path, endpoint, methods, access), route(path + "/", endpoint, methods, access)]
 
 
 #: Most frequent first (status polls, then result fetches): none of these patterns overlap.
 QUEUE_ROUTES: list[BaseRoute] = [
-    *_both(_REQ + "/status", queue.status, ["GET"]),
-    *_both(_REQ, queue.result, ["GET"]),
-    *_both(_REQ + "/status/stream", queue.status_stream, ["GET"]),
-    *_both(_REQ + "/cancel", queue.cancel, ["PUT"]),
-    *_both(_LONG + "/status/stream", queue.long_form, ["GET", "PUT", "POST"]),
-    *_both(_LONG + "/status", queue.long_form, ["GET", "PUT", "POST"]),
-    *_both(_LONG + "/cancel", queue.long_form, ["GET", "PUT", "POST"]),
-    *_both(_LONG, queue.long_form, ["GET", "PUT"]),
-    Route("/openapi.json", openapi.queue_document, methods=["GET"]),
-    Route("/{endpoint:path}", queue.submit, methods=["POST"]),
+    *both(_REQ + "/status", queue.status, ["GET"], KEY),
+    *both(_REQ, queue.result, ["GET"], KEY),
+    *both(_REQ + "/status/stream", queue.status_stream, ["GET"], KEY),
+    *both(_REQ + "/cancel", queue.cancel, ["PUT"], KEY),
+    *both(_LONG + "/status/stream", queue.long_form, ["GET", "PUT", "POST"], KEY),
+    *both(_LONG + "/status", queue.long_form, ["GET", "PUT", "POST"], KEY),
+    *both(_LONG + "/cancel", queue.long_form, ["GET", "PUT", "POST"], KEY),
+    *both(_LONG, queue.long_form, ["GET", "PUT"], KEY),
+    route("/openapi.json", openapi.queue_document, ["GET"], PUBLIC),
+    route("/{endpoint:path}", queue.submit, ["POST"], KEY),
 ]
 
 RUN_ROUTES: list[BaseRoute] = [
-    Route("/{endpoint:path}", run.run, methods=["POST"]),
+    route("/{endpoint:path}", run.run, ["POST"], KEY),
 ]
 
 REST_ROUTES: list[BaseRoute] = [
-    Route("/.well-known/jwks.json", rest.jwks, methods=["GET"]),
-    Route("/storage/auth/token", storage_api.cdn_token, methods=["POST"]),
-    Route("/storage/upload/initiate", storage_api.initiate, methods=["POST"]),
-    Route("/storage/upload/initiate-multipart", storage_api.initiate_multipart, methods=["POST"]),
-    Route("/storage/{rest:path}", storage_api.preflight, methods=["OPTIONS"]),
+    route("/.well-known/jwks.json", rest.jwks, ["GET"], PUBLIC),
+    route("/storage/auth/token", storage_api.cdn_token, ["POST"], KEY),
+    route("/storage/upload/initiate", storage_api.initiate, ["POST"], KEY),
+    route("/storage/upload/initiate-multipart", storage_api.initiate_multipart, ["POST"], KEY),
+    route("/storage/{rest:path}", storage_api.preflight, ["OPTIONS"], PUBLIC),
 ]
 
 CDN_ROUTES: list[BaseRoute] = [
-    Route("/files/upload", storage_api.cdn_upload, methods=["POST"]),
-    Route("/files/upload/multipart", storage_api.multipart_begin, methods=["POST"]),
-    Route("/files/upload/{key:path}", storage_api.signed_put, methods=["PUT"]),
-    Route("/files/{key:path}/multipart/{upload_id}/complete", storage_api.multipart_complete, methods=["POST"]),
-    Route("/files/{key:path}/multipart/{upload_id}/{part}", storage_api.multipart_part, methods=["PUT"]),
-    Route("/files/{key:path}", files.serve_file, methods=["GET", "HEAD"]),
-    Route("/files/{key:path}", storage_api.preflight, methods=["OPTIONS"]),
+    route("/files/upload", storage_api.cdn_upload, ["POST"], CDN),
+    route("/files/upload/multipart", storage_api.multipart_begin, ["POST"], CDN),
+    route("/files/upload/{key:path}", storage_api.signed_put, ["PUT"], SIGNED),
+    route("/files/{key:path}/multipart/{upload_id}/complete", storage_api.multipart_complete, ["POST"], SIGNED),
+    route("/files/{key:path}/multipart/{upload_id}/{part}", storage_api.multipart_part, ["PUT"], SIGNED),
+    route("/files/{key:path}", files.serve_file, ["GET", "HEAD"], PUBLIC),
+    route("/files/{key:path}", storage_api.preflight, ["OPTIONS"], PUBLIC),
 ]
 
 PROXY_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 PROXY_ROUTES: list[BaseRoute] = [
-    Route("/{path:path}", proxy.ProxyEndpoint(), methods=PROXY_METHODS),
+    route("/{path:path}", proxy.ProxyEndpoint(), PROXY_METHODS, PUBLIC),
 ]
 
+#: The control API and the dashboard: guarded as a whole by :class:`~.api.control.ControlGuard`.
 CONTROL_ROUTES: list[BaseRoute] = [
-    Route("/", dashboard.page, methods=["GET"]),
-    Route("/health", control.health, methods=["GET"]),
-    Route("/openapi.json", control.openapi, methods=["GET"]),
-    Route("/settings", control.settings, methods=["GET"]),
-    Route("/reset", control.reset, methods=["POST"]),
-    Route("/jobs", control.list_jobs, methods=["GET"]),
-    Route("/jobs/complete-all", control.complete_all, methods=["POST"]),
-    Route("/jobs/{request_id}", control.job, methods=["GET"]),
-    Route("/jobs/{request_id}/advance", control.advance, methods=["POST"]),
-    Route("/jobs/{request_id}/fail", control.fail, methods=["POST"]),
-    Route("/jobs/{request_id}/video", control.job_video, methods=["GET"]),
-    Route("/jobs/{request_id}/input", control.job_input, methods=["GET"]),
-    Route("/faults", control.list_faults, methods=["GET"]),
-    Route("/faults", control.add_fault, methods=["POST"]),
-    Route("/faults", control.clear_faults, methods=["DELETE"]),
-    Route("/clock", control.get_clock, methods=["GET"]),
-    Route("/clock/advance", control.advance_clock, methods=["POST"]),
-    Route("/requests", control.journal, methods=["GET"]),
-    Route("/files", control.list_files, methods=["GET"]),
-    Route("/webhooks", webhooks_control.list_deliveries, methods=["GET"]),
-    Route("/webhooks", webhooks_control.clear, methods=["DELETE"]),
-    Route("/webhooks/deliver-due", webhooks_control.deliver_due, methods=["POST"]),
-    Route("/webhooks/pause", webhooks_control.pause, methods=["POST"]),
-    Route("/webhooks/resume", webhooks_control.resume, methods=["POST"]),
-    Route("/webhooks/idle", webhooks_control.idle, methods=["GET"]),
-    Route("/webhooks/{delivery_id}", webhooks_control.get_delivery, methods=["GET"]),
-    Route("/webhooks/{delivery_id}/trigger", webhooks_control.trigger, methods=["POST"]),
-    Route("/webhooks/{delivery_id}/resend", webhooks_control.resend, methods=["POST"]),
-    Route("/webhooks/{delivery_id}/drop", webhooks_control.drop, methods=["POST"]),
-    Route("/webhooks/{delivery_id}/delay", webhooks_control.delay, methods=["POST"]),
+    route("/", dashboard.page, ["GET"], PUBLIC),
+    route("/health", control.health, ["GET"], PUBLIC),
+    route("/openapi.json", control.openapi, ["GET"], PUBLIC),
+    route("/settings", control.settings, ["GET"], PUBLIC),
+    route("/reset", control.reset, ["POST"], PUBLIC),
+    route("/jobs", control.list_jobs, ["GET"], PUBLIC),
+    route("/jobs/complete-all", control.complete_all, ["POST"], PUBLIC),
+    route("/jobs/{request_id}", control.job, ["GET"], PUBLIC),
+    route("/jobs/{request_id}/advance", control.advance, ["POST"], PUBLIC),
+    route("/jobs/{request_id}/fail", control.fail, ["POST"], PUBLIC),
+    route("/jobs/{request_id}/video", control.job_video, ["GET"], PUBLIC),
+    route("/jobs/{request_id}/input", control.job_input, ["GET"], PUBLIC),
+    route("/faults", control.list_faults, ["GET"], PUBLIC),
+    route("/faults", control.add_fault, ["POST"], PUBLIC),
+    route("/faults", control.clear_faults, ["DELETE"], PUBLIC),
+    route("/clock", control.get_clock, ["GET"], PUBLIC),
+    route("/clock/advance", control.advance_clock, ["POST"], PUBLIC),
+    route("/requests", control.journal, ["GET"], PUBLIC),
+    route("/files", control.list_files, ["GET"], PUBLIC),
+    route("/webhooks", webhooks_control.list_deliveries, ["GET"], PUBLIC),
+    route("/webhooks", webhooks_control.clear, ["DELETE"], PUBLIC),
+    route("/webhooks/deliver-due", webhooks_control.deliver_due, ["POST"], PUBLIC),
+    route("/webhooks/pause", webhooks_control.pause, ["POST"], PUBLIC),
+    route("/webhooks/resume", webhooks_control.resume, ["POST"], PUBLIC),
+    route("/webhooks/idle", webhooks_control.idle, ["GET"], PUBLIC),
+    route("/webhooks/{delivery_id}", webhooks_control.get_delivery, ["GET"], PUBLIC),
+    route("/webhooks/{delivery_id}/trigger", webhooks_control.trigger, ["POST"], PUBLIC),
+    route("/webhooks/{delivery_id}/resend", webhooks_control.resend, ["POST"], PUBLIC),
+    route("/webhooks/{delivery_id}/drop", webhooks_control.drop, ["POST"], PUBLIC),
+    route("/webhooks/{delivery_id}/delay", webhooks_control.delay, ["POST"], PUBLIC),
 ]
 
 SERVICE_ROUTES: dict[Service, list[BaseRoute]] = {
@@ -137,7 +143,7 @@ class ServiceDispatch(BaseRoute):
         service = FAL_HOSTS.get(host_of(host.decode("latin-1")))
         if service is not None:
             return Match.FULL, {SERVICE_KEY: service, FAL_HOST_KEY: True}
-        path = get_route_path(scope)
+        path = route_path(scope)
         prefix = "/" + path.split("/", 2)[1] if path.startswith("/") else ""
         service = self.prefixes.get(prefix)
         if service is None:
@@ -152,13 +158,24 @@ class ServiceDispatch(BaseRoute):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         service: Service = scope[SERVICE_KEY]
-        if service is Service.PROXY and get_route_path(scope) == "":
+        if service is Service.PROXY and route_path(scope) == "":
             await self.proxy(scope, receive, send)
             return
         await self.routers[service](scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         raise NoMatchFound(name, path_params)
+
+
+def route_path(scope: Scope) -> str:
+    """The path below the mount point (``root_path``) the request was dispatched under."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    if path == root_path:
+        return ""
+    return path[len(root_path) :] if path[len(root_path)] == "/" else path
 
 
 def build_routes() -> list[BaseRoute]:

@@ -67,7 +67,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from ..jobs.endpoints import EndpointId
-from ..jobs.errors import REQUEST_ERROR_STATUS, FalMockError, HTTPError, ModelError, RequestError, entry
+from ..jobs.errors import REQUEST_ERROR_STATUS, FalError, ModelError, PlainError, RequestError, entry
 from ..settings import Settings
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ class Fault:
             return False
         return endpoint_matches(self.endpoint, target.app_id, target.endpoint)
 
-    def error(self) -> FalMockError:
+    def error(self) -> FalError:
         """The mock error this fault answers with (model, request and http kinds)."""
         if self.kind == "model":
             error_type = self.error_type or "internal_server_error"
@@ -201,7 +201,7 @@ class Fault:
             return RequestError(self.error_type, self.detail, status_code=self.status, headers=self.headers)
         status = self.status or 500
         extra = {"error_type": self.error_type} if self.error_type else {}
-        return HTTPError(status, self.detail or _phrase(status), headers=self.headers, **extra)
+        return PlainError(status, self.detail or _phrase(status), headers=self.headers, **extra)
 
     def outcome(self) -> Outcome:
         """The stored outcome of a job that this fault fails."""
@@ -450,12 +450,10 @@ class FaultBook:
                             "namespace": fault.namespace, "at": self._clock.now()})  # fmt: skip
         return dataclasses.replace(fault)
 
-    def on_new_job(self, job: Job) -> None:
-        """The queue's creation hook: a matching ``job`` fault becomes the job's forced outcome."""
+    def outcome_for_new_job(self, job: Job) -> tuple[Outcome, str] | None:
+        """Asked by the queue once per new job: the outcome a matching ``job`` fault forces, and its id."""
         fault = self.take_job(job.endpoint_id, job.app_id, job.namespace)
-        if fault is not None:
-            job.forced_outcome = fault.outcome()
-            job.labels["fault"] = fault.id
+        return (fault.outcome(), fault.id) if fault is not None else None
 
     def faults(self, namespace: str | None = None) -> list[Fault]:
         """Every fault still held (spent ones too, until room is needed), oldest first."""

@@ -8,8 +8,10 @@ turn each into fal's error shape.
 
 from __future__ import annotations
 
+from ..jobs.errors import DomainError
 
-class StorageError(Exception):
+
+class StorageError(DomainError):
     """Base of storage failures."""
 
 

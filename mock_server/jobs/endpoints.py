@@ -123,3 +123,12 @@ class EndpointRegistry:
 
     def get(self, endpoint_id: str) -> Endpoint | None:
         return self._by_id.get(endpoint_id.strip("/"))
+
+    def matches_app(self, endpoint_or_app: str) -> bool:
+        """Whether a served endpoint has this id, or this ``owner/alias`` (what faults may target)."""
+        wanted = endpoint_or_app.strip("/")
+        try:
+            app_id = EndpointId.parse(wanted).app_id
+        except ValueError:
+            return False
+        return any(e.endpoint_id == wanted or (e.app_id == wanted == app_id) for e in self._by_id.values())

@@ -1,19 +1,23 @@
-"""The one error family of the mock, and the one place it is rendered.
+"""The core's errors: fal's error answers, and the mock's domain exceptions. No HTTP here.
 
-fal answers errors in three shapes (see the protocol reference, §3):
+Two families, both plain Python:
 
-* model errors — ``{"detail": [{"loc", "msg", "type", "url", "ctx"?, "input"?}]}``,
-  422 for validation and input problems, 5xx/400 for some model failures
-  (:class:`ModelError`);
-* request (infrastructure) errors — ``{"detail": "<text>", "error_type": "<type>"}``
-  plus an ``X-Fal-Error-Type`` header (:class:`RequestError`);
-* plain HTTP errors — ``{"detail": "<text>"}`` (401, 404, 405, 413, ...)
-  (:class:`HTTPError`).
+* **fal's error answers** (:class:`FalError`) — what a failed job *is*: the status, body and
+  headers fal replays for it (protocol reference, §3).  A job's stored outcome, a sync run's
+  answer and a webhook's ``ERROR`` payload all come from one of these:
 
-Code anywhere on the request path raises one of these; :func:`error_response`
-turns it into the wire answer.  A failed job stores the same triple
-(status, body, headers) as an :class:`ErrorPayload` so that the result endpoint and
-webhooks replay exactly what a sync run would have answered.
+  - :class:`ModelError` — ``{"detail": [{"loc", "msg", "type", "url", "ctx"?, "input"?}]}``,
+    422 for validation and input problems, 5xx/400 for some model failures;
+  - :class:`RequestError` — ``{"detail": "<text>", "error_type": "<type>"}`` plus an
+    ``X-Fal-Error-Type`` header (infrastructure errors: ``runner_disconnected``, ...);
+  - :class:`PlainError` — ``{"detail": "<text>"}`` with a status (fal's gateway refusals:
+    401, 404, 413, ...; faults that answer any status).
+
+* **domain exceptions** (:class:`DomainError`) — a request to the core that cannot be carried
+  out: an unknown job, a full queue, a job that already completed, a bad control request.
+  They subclass the builtin a Python caller expects (``LookupError``, ``ValueError``,
+  ``TimeoutError``), so the pytest fixtures get them as they are; the HTTP edge turns each into
+  fal's wire answer in one place (:mod:`..edge.wire_errors`).
 """
 
 from __future__ import annotations
@@ -23,8 +27,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
-
-from starlette.responses import JSONResponse, Response
 
 ERROR_DOCS_URL = "https://docs.fal.ai/errors#{type}"
 
@@ -75,10 +77,14 @@ class ErrorPayload:
     error_type: str = ""
 
 
-class FalMockError(Exception, ABC):
-    """Base of every error the mock answers with."""
+# --- fal's error answers --------------------------------------------------------------------
+
+
+class FalError(Exception, ABC):
+    """An error answer of fal's: a status, a JSON body and headers."""
 
     status_code: int = 500
+    #: The contract (``contracts/``) its body satisfies.
     contract = "errors/error"
 
     def __init__(self, status_code: int, headers: Mapping[str, str] | None = None) -> None:
@@ -102,19 +108,13 @@ class FalMockError(Exception, ABC):
         return f"{self.status_code} {self.body()!r}"
 
 
-class HTTPError(FalMockError):
+class PlainError(FalError):
     """``{"detail": "<text>"}`` with optional extra keys (``status``, ``error_type``)."""
 
     contract = "errors/http-error"
 
-    def __init__(
-        self,
-        status_code: int,
-        detail: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        **extra: str,
-    ) -> None:
+    def __init__(self, status_code: int, detail: str, *, headers: Mapping[str, str] | None = None,
+                 **extra: str) -> None:  # fmt: skip
         super().__init__(status_code, headers)
         self.detail = detail
         self.extra = extra
@@ -123,10 +123,10 @@ class HTTPError(FalMockError):
         return {"detail": self.detail, **self.extra}
 
     def summary(self) -> tuple[str, str]:
-        return self.detail, self.extra.get("error_type", _status_slug(self.status_code))
+        return self.detail, self.extra.get("error_type", status_slug(self.status_code))
 
 
-class RequestError(FalMockError):
+class RequestError(FalError):
     """fal's flat infrastructure error: ``{"detail", "error_type"}`` + ``X-Fal-Error-Type``."""
 
     contract = "errors/request-error"
@@ -164,17 +164,17 @@ class DetailEntry:
     has_input: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {
+        item: dict[str, Any] = {
             "loc": list(self.loc),
             "msg": self.msg,
             "type": self.type,
             "url": ERROR_DOCS_URL.format(type=self.type),
         }
         if self.ctx is not None:
-            entry["ctx"] = dict(self.ctx)
+            item["ctx"] = dict(self.ctx)
         if self.has_input:
-            entry["input"] = self.input
-        return entry
+            item["input"] = self.input
+        return item
 
 
 def entry(
@@ -191,7 +191,7 @@ def entry(
     return DetailEntry(loc, msg, type, ctx)
 
 
-class ModelError(FalMockError):
+class ModelError(FalError):
     """fal's model error: ``{"detail": [entries]}`` (422 unless the type says otherwise)."""
 
     contract = "errors/validation-error"
@@ -222,21 +222,81 @@ class ModelError(FalMockError):
         return first.msg, first.type
 
 
-def _status_slug(status_code: int) -> str:
+def status_slug(status_code: int) -> str:
+    """``not_found`` for 404, ``too_many_requests`` for 429, ... (``error`` when not an HTTP status)."""
     try:
         return HTTPStatus(status_code).phrase.lower().replace(" ", "_").replace("-", "_")
     except ValueError:
         return "error"
 
 
-def payload_response(payload: ErrorPayload, *, request_id: str | None = None) -> Response:
-    """The wire answer for a rendered error (also used to replay a failed job's result)."""
-    headers = dict(payload.headers)
-    if request_id:
-        headers["x-fal-request-id"] = request_id
-    return JSONResponse(payload.body, status_code=payload.status_code, headers=headers)
+# --- domain exceptions ----------------------------------------------------------------------
 
 
-def error_response(error: FalMockError, *, request_id: str | None = None) -> Response:
-    """Render ``error`` the way fal would answer it."""
-    return payload_response(error.payload(), request_id=request_id)
+class DomainError(Exception):
+    """A request to the core that cannot be carried out (the edge answers it; Python callers catch it)."""
+
+
+class JobNotFound(DomainError, LookupError):
+    """No such job (never submitted, in another namespace, forgotten after retention, reset)."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"Request {request_id} not found")
+        self.request_id = request_id
+
+
+class JobAlreadyCompleted(DomainError, ValueError):
+    """The operation needs an unfinished job."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"Request {request_id} is already completed")
+        self.request_id = request_id
+
+
+class ResultNotReady(DomainError):
+    """A result was asked for before the job completed."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__("Request is still in progress")
+        self.request_id = request_id
+
+
+class QueueFull(DomainError):
+    """The mock's own cap on unfinished jobs (``max_queue_size``) is reached."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"fal-mock queue is full ({limit} unfinished jobs; raise max_queue_size)")
+        self.limit = limit
+
+
+class QueueLengthReached(DomainError):
+    """More jobs wait for the endpoint than the submit's ``fal_max_queue_length`` allows."""
+
+    def __init__(self, waiting: int, limit: int) -> None:
+        super().__init__(f"Queue length {waiting} reached fal_max_queue_length={limit}")
+        self.waiting = waiting
+        self.limit = limit
+
+
+class UnknownEndpoint(DomainError, LookupError):
+    """The endpoint id names no endpoint the mock serves."""
+
+    def __init__(self, endpoint_id: str, hint: str) -> None:
+        super().__init__(f"Application '{endpoint_id}' not found. {hint}")
+        self.endpoint_id = endpoint_id
+
+
+class InvalidControlRequest(DomainError, ValueError):
+    """A control operation (fault, failure, clock move, ...) with options that make no sense."""
+
+
+class ControlLimitReached(DomainError):
+    """A control-plane cap (``max_queued_faults``) is reached."""
+
+
+class ClockNotAdjustable(DomainError, ValueError):
+    """The app runs on the wall clock, which nobody moves."""
+
+
+class OutputTimeout(DomainError, TimeoutError):
+    """A control operation waited too long for a job's output to be generated."""

@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
-from ..edge.hosts import host_allowed
+from ..hostnames import host_allowed
 from ..settings import Settings
 from .inputs import clip, download_error, too_large
 

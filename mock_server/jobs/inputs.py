@@ -41,7 +41,7 @@ from ..files.store import FileRefs, FileStore, parse_key
 from .errors import ModelError, entry
 
 if TYPE_CHECKING:
-    from ..persistence.memory import StateStore
+    from ..persistence.protocol import StateStore
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[^;,]*)(?P<params>(?:;[^;,]*)*),(?P<data>.*)$", re.DOTALL)
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -142,13 +142,11 @@ def referenced_files(store: StateStore) -> FileRefs:
     retained: set[str] = set()
     for job in store.jobs():
         outcome = job.final_outcome()
-        output = outcome.video.file_key if outcome is not None and outcome.video is not None else None
+        outputs = {item.key for item in outcome.files if item.key} if outcome is not None else set()
         if job.finished:
-            if output:
-                retained.add(output)
+            retained |= outputs
             continue
-        if output:
-            pinned.add(output)
+        pinned |= outputs
         for text in _strings(job.arguments):
             key = storage_key_in(text) if "/files/" in text else None
             if key is not None:

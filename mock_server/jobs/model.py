@@ -1,30 +1,18 @@
-"""Jobs and their state machine — plain data and pure functions, no I/O.
+"""Jobs and what they produce — plain data, no I/O.
 
-A job moves ``IN_QUEUE → IN_PROGRESS → COMPLETED`` (fal has no FAILED state: a
-failed job is COMPLETED with ``error``/``error_type`` and its result replays the
-error).  *When* it moves is the progression's business:
+A job moves ``IN_QUEUE → IN_PROGRESS → COMPLETED`` (fal has no FAILED state: a failed job is
+COMPLETED with ``error``/``error_type`` and its result replays the error).  *When* it moves is
+:mod:`.progression`'s business; *what* it answers is its :class:`Outcome`.
 
-``immediate``
-    The job is done as soon as it is submitted; the first look at it sees COMPLETED.
-``polls:N``
-    Every N status reads (polls or status-stream ticks) advance it one state.
-``realistic``
-    Queue wait and inference time on the app's clock, with a fixed number of
-    runners per endpoint and ``low`` priority waiting behind ``normal``
-    (see :func:`plan_realistic`).
-``manual``
-    Only the control API / fixture moves it.
-
-The generated output (an :class:`Outcome`) is prepared in the background from the
-moment of submission; a job is only ever *reported* COMPLETED once its outcome
-exists, so what a client sees depends on the progression alone, never on how
-fast a thread happened to run.
+Jobs are values: the stores hand out copies and take copies back (``save_job``), so a change
+counts only once it is saved.  ``arguments``, ``inputs`` and outcomes are never changed in place
+(a new value replaces the old one), which is why :meth:`Job.copy` can be shallow.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable
+import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -36,69 +24,149 @@ class JobState(StrEnum):
     COMPLETED = "COMPLETED"
 
 
+#: The states in order: a job only ever moves forward through them.
+STATES = (JobState.IN_QUEUE, JobState.IN_PROGRESS, JobState.COMPLETED)
 PRIORITY_RANK = {"normal": 0, "low": 1}
 
 
-@dataclass
-class VideoRef:
-    """Where a job's output video lives and what it is."""
+def later(state: JobState, than: JobState) -> bool:
+    return STATES.index(state) > STATES.index(than)
 
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the client reached the mock — all the core needs to know about URLs.
+
+    ``files_url`` is the base of the file links the job's webhook hands out (the result endpoint
+    renders them for whoever asks); ``own_hosts`` are the mock's own host names, whose ``/files/``
+    URLs are resolved from the store rather than fetched.
+    """
+
+    files_url: str
+    own_hosts: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"files_url": self.files_url, "own_hosts": list(self.own_hosts)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Origin:
+        return cls(str(data["files_url"]), tuple(data.get("own_hosts") or ()))
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """A file a job generated: where it sits in the output, and where its bytes are."""
+
+    #: JSON path of the file object in the output body (``("video",)``, ``("images", 0)``).
+    path: tuple[str | int, ...]
     sha256: str
     size: int
-    width: int
-    height: int
-    fps: int
-    frame_count: int
-    duration: float
-    #: Key of the served file (``<bucket>/<id>_<name>``) or None when returned inline.
-    file_key: str | None
+    content_type: str
     file_name: str
-    data_uri: bool
+    #: Key of the served file (``<bucket>/<id>_<name>``); None when returned inline as a data URI.
+    key: str | None
+    #: What was generated (width, height, fps, frame_count, duration, ...) — for views, not the wire.
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def inline(self) -> bool:
+        return self.key is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": list(self.path),
+            "sha256": self.sha256,
+            "size": self.size,
+            "content_type": self.content_type,
+            "file_name": self.file_name,
+            "key": self.key,
+            "facts": dict(self.facts),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OutputFile:
+        return cls(
+            path=tuple(data["path"]),
+            sha256=data["sha256"],
+            size=int(data["size"]),
+            content_type=data["content_type"],
+            file_name=data["file_name"],
+            key=data.get("key"),
+            facts=dict(data.get("facts") or {}),
+        )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
-    """What a finished job answers: an output (status 200) or a replayed error."""
+    """What a finished job answers: an output (2xx) or a replayed error."""
 
     status_code: int
-    #: The output JSON without the video URL (filled in per request), or the error body.
+    #: The output JSON with its file objects lacking ``url`` (filled in per request), or the error body.
     body: Any
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
     error: str | None = None
     error_type: str | None = None
-    video: VideoRef | None = None
+    files: tuple[OutputFile, ...] = ()
     #: Size in bytes of the rendered result body (drives result retention).
     result_bytes: int = 0
     #: Log lines the runner produced (message, level) — stamped with times when reported.
-    log_lines: list[tuple[str, str]] = field(default_factory=list)
+    log_lines: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status_code < 300
 
     def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["log_lines"] = [list(line) for line in self.log_lines]
-        return data
+        return {
+            "status_code": self.status_code,
+            "body": self.body,
+            "headers": dict(self.headers),
+            "error": self.error,
+            "error_type": self.error_type,
+            "files": [item.to_json() for item in self.files],
+            "result_bytes": self.result_bytes,
+            "log_lines": [list(line) for line in self.log_lines],
+        }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Outcome:
-        video = data.get("video")
+    def from_json(cls, data: Mapping[str, Any]) -> Outcome:
         return cls(
             status_code=data["status_code"],
             body=data["body"],
             headers=dict(data.get("headers") or {}),
             error=data.get("error"),
             error_type=data.get("error_type"),
-            video=VideoRef(**video) if video else None,
+            files=tuple(OutputFile.from_json(item) for item in data.get("files") or ()),
             result_bytes=int(data.get("result_bytes", 0)),
-            log_lines=[(line[0], line[1]) for line in data.get("log_lines", [])],
+            log_lines=tuple((line[0], line[1]) for line in data.get("log_lines") or ()),
         )
+
+
+def with_urls(outcome: Outcome, url_of: Mapping[str, str]) -> Any:
+    """The output body with each file's ``url`` put first in its object (``url_of``: sha256/key → URL).
+
+    The stored outcome is never changed: the objects on the way to each file are copied.
+    """
+    body = outcome.body
+    for item in outcome.files:
+        body = _set_url(body, item.path, url_of[item.key or item.sha256])
+    return body
+
+
+def _set_url(node: Any, path: Sequence[str | int], url: str) -> Any:
+    if not path:
+        return {"url": url, **node} if isinstance(node, dict) else node
+    head, rest = path[0], path[1:]
+    if isinstance(node, dict) and isinstance(head, str) and head in node:
+        return {**node, head: _set_url(node[head], rest, url)}
+    if isinstance(node, list) and isinstance(head, int) and 0 <= head < len(node):
+        return [*node[:head], _set_url(node[head], rest, url), *node[head + 1 :]]
+    return node
 
 
 @dataclass
 class Job:
-    """One queued request and everything the mock knows about it."""
+    """One request to a model endpoint (queued or a sync run) and everything the mock knows about it."""
 
     request_id: str
     endpoint_id: str
@@ -109,16 +177,23 @@ class Job:
     #: The request body as parsed JSON (None with ``body_error`` when it was not JSON).
     arguments: Any
     progression: str
-    bases: dict[str, Any]
+    origin: Origin
+    #: ``queue`` (submitted) or ``run`` (a sync ``fal.run`` call).
+    mode: str = "queue"
     body_error: str | None = None
+    #: The validated arguments with defaults filled in (None when invalid: the outcome is then the 422).
+    inputs: dict[str, Any] | None = None
     priority: str = "normal"
     runner_hint: str | None = None
     start_timeout: float | None = None
     no_retry: bool = False
     webhook_url: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    #: Seconds the generated files live (``X-Fal-Object-Lifecycle-Preference``); None: as long as the result.
+    output_lifetime: float | None = None
+    #: The webhook carries fal's ``payload: null`` + ``payload_error`` (mock header on submit).
+    webhook_payload_error: bool = False
     state: JobState = JobState.IN_QUEUE
-    #: Status reads counted toward the next ``polls:N`` step.
+    #: Status reads so far (``polls:N``).
     reads: int = 0
     started_at: float | None = None
     completed_at: float | None = None
@@ -126,13 +201,22 @@ class Job:
     #: Planned queue wait and inference seconds (realistic timings; inference also feeds metrics).
     planned_queue_seconds: float = 0.0
     planned_inference_seconds: float = 0.0
-    #: Set by the runner as soon as the output (or error) is ready — before it is reported.
+    #: The generated output (or error), set by the runner as soon as it is ready — before it is reported.
     outcome: Outcome | None = None
+    #: When (app clock) the outcome became ready.
+    rendered_at: float | None = None
     #: An outcome forced by the control plane or a fault (wins over the runner's).
     forced_outcome: Outcome | None = None
+    #: Whether the output was asked to be generated (a process that dies while on it leaves an orphan).
+    render_wanted: bool = False
     result_expires_at: float | None = None
-    #: Free-form labels (the control plane and faults use them).
-    labels: dict[str, Any] = field(default_factory=dict)
+    #: The next clock time the job may move by time alone (realistic timings, a start deadline); None: never.
+    #: A status read at or after it settles the job first, so polls see the clock's truth between ticks.
+    check_at: float | None = None
+    #: How far the control plane pushed the job (``manual`` progression, ``complete_all``, failures).
+    pushed_to: JobState | None = None
+    #: The queued fault that failed it, if one did.
+    fault_id: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -141,21 +225,32 @@ class Job:
     def final_outcome(self) -> Outcome | None:
         return self.forced_outcome or self.outcome
 
+    def copy(self) -> Job:
+        return copy.copy(self)
+
     def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = {name: getattr(self, name) for name in _JOB_FIELDS}
         data["state"] = self.state.value
+        data["origin"] = self.origin.to_json()
         data["outcome"] = self.outcome.to_json() if self.outcome else None
         data["forced_outcome"] = self.forced_outcome.to_json() if self.forced_outcome else None
+        data["pushed_to"] = self.pushed_to.value if self.pushed_to else None
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Job:
+    def from_json(cls, data: Mapping[str, Any]) -> Job:
         values = dict(data)
         values["state"] = JobState(values["state"])
+        values["origin"] = Origin.from_json(values["origin"])
         values["outcome"] = Outcome.from_json(values["outcome"]) if values.get("outcome") else None
         forced = values.get("forced_outcome")
         values["forced_outcome"] = Outcome.from_json(forced) if forced else None
+        pushed = values.get("pushed_to")
+        values["pushed_to"] = JobState(pushed) if pushed else None
         return cls(**values)
+
+
+_JOB_FIELDS = tuple(Job.__dataclass_fields__)
 
 
 def queue_order_key(job: Job) -> tuple[int, int]:
@@ -163,7 +258,7 @@ def queue_order_key(job: Job) -> tuple[int, int]:
     return (PRIORITY_RANK.get(job.priority, 0), job.seq)
 
 
-def queue_position(job: Job, queued: Iterable[Job]) -> int:
+def queue_position(job: Job, queued: Sequence[Job]) -> int:
     """How many queued jobs of the same app and namespace are ahead of ``job`` (0 = next)."""
     mine = queue_order_key(job)
     return sum(
@@ -171,58 +266,3 @@ def queue_position(job: Job, queued: Iterable[Job]) -> int:
         for other in queued
         if other.request_id != job.request_id and other.state is JobState.IN_QUEUE and queue_order_key(other) < mine
     )
-
-
-@dataclass(frozen=True)
-class RealisticPlan:
-    """When a job starts and ends under the realistic schedule (None: not yet known)."""
-
-    request_id: str
-    start: float
-    end: float
-
-
-def plan_realistic(jobs: Iterable[Job], runners: int, now: float) -> list[RealisticPlan]:
-    """Schedule the unfinished jobs of one endpoint on ``runners`` runners.
-
-    Jobs already IN_PROGRESS keep their start; queued jobs become eligible at
-    ``submitted_at + planned_queue_seconds`` and, whenever a runner is free, the
-    eligible job with the best :func:`queue_order_key` starts.  Returns a plan for
-    every job whose start is at or before ``now`` (their ends may lie in the future);
-    jobs that have not started by ``now`` are left out (they are still queued).
-    """
-    running = [job for job in jobs if job.state is JobState.IN_PROGRESS]
-    queued = sorted(
-        (job for job in jobs if job.state is JobState.IN_QUEUE),
-        key=lambda job: job.submitted_at + job.planned_queue_seconds,
-    )
-    plans: list[RealisticPlan] = []
-    for job in running:
-        start = job.started_at if job.started_at is not None else job.submitted_at
-        plans.append(RealisticPlan(job.request_id, start, start + job.planned_inference_seconds))
-    free_at = sorted(plan.end for plan in plans)
-    free_at += [float("-inf")] * max(0, runners - len(free_at))
-    free_at.sort()
-    pending = list(queued)
-    while pending:
-        runner_free = free_at[0]
-        earliest_eligible = min(job.submitted_at + job.planned_queue_seconds for job in pending)
-        moment = max(runner_free, earliest_eligible)
-        if moment > now:
-            break
-        expired = [
-            job for job in pending if job.start_timeout is not None and job.submitted_at + job.start_timeout < moment
-        ]
-        if expired:
-            # A job past its start deadline never takes a runner: it completes with a 504.
-            for job in expired:
-                pending.remove(job)
-            continue
-        eligible = [job for job in pending if job.submitted_at + job.planned_queue_seconds <= moment]
-        chosen = min(eligible, key=queue_order_key)
-        end = moment + chosen.planned_inference_seconds
-        plans.append(RealisticPlan(chosen.request_id, moment, end))
-        pending.remove(chosen)
-        free_at[0] = end
-        free_at.sort()
-    return plans

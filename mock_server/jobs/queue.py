@@ -1,54 +1,89 @@
-"""The job queue: submit, observe (status/stream/result), cancel, advance.
+"""The job queue: submit, read, cancel and move jobs — fal's queue rules on stored jobs. No HTTP here.
 
-This is the state machine of :mod:`.jobs` applied to stored jobs, with the
-rules fal follows (protocol reference §1.4–§1.9, §3.6):
+What fal does (protocol reference §1.4–§1.9, §3.6), as the core sees it:
 
-* submit always answers 200 with the request's URLs (invalid input is found "in
-  the runner" and replayed by the result endpoint), unless ``strict_submit`` is on;
-  ``fal_max_queue_length`` and the mock's own ``max_queue_size`` answer 429;
-* status is 202 until COMPLETED, then 200; a failed job is COMPLETED with
-  ``error``/``error_type``;
-* result before completion is 400; a failed job's result replays its error;
-* cancel: 202 ``CANCELLATION_REQUESTED`` (queued jobs then complete as
-  ``client_cancelled``; a running job keeps running, as fal warns it may),
-  400 ``ALREADY_COMPLETED``, 404 for unknown ids;
-* ``X-Fal-Request-Timeout`` is a start deadline on the clock: a job that would
-  start later completes with 504 and ``X-Fal-Request-Timeout-Type: user``.
+* :meth:`JobQueue.submit` stores a job and always succeeds — invalid input is found "in the
+  runner" (validated once, here, and kept on the job; the job completes with the 422) — unless
+  the mock's ``max_queue_size`` (:class:`~.errors.QueueFull`) or the submit's
+  ``fal_max_queue_length`` (:class:`~.errors.QueueLengthReached`) says no;
+* :meth:`JobQueue.read` answers status polls, status-stream ticks and result fetches from the
+  stored job — one store read, and never waiting for an output to be generated;
+* :meth:`JobQueue.cancel`: a queued job completes as ``client_cancelled``; a running one keeps
+  running (fal warns it may); a completed one answers :data:`CancelResult.ALREADY_COMPLETED`;
+* a start deadline (``X-Fal-Request-Timeout``) that passes in the queue completes the job with
+  fal's 504.
 
-Nothing here knows about HTTP frameworks: handlers pass a :class:`SubmitRequest`
-and render what comes back.
+When a job moves is :mod:`.progression`'s decision; this module applies it.  Who hears of it:
+
+* the **runner** is asked for a job's output with :meth:`~.runner.Runner.request` (at submit
+  for client-driven progressions, when the job starts otherwise) and reports back through
+  :meth:`JobQueue.outcome_ready`;
+* every job that becomes COMPLETED is announced to the queue's **completion subscribers**
+  (:class:`CompletionSubscriber`: the webhook dispatcher), in :meth:`_announce` — the one place;
+* **faults** queued for jobs are asked once, at submit (:class:`JobFaults`).
 """
 
 from __future__ import annotations
 
+import enum
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from ..clock import Clock, isoformat
 from ..ids import digest_int, uuid7_like
-from ..persistence.memory import StateStore
-from ..settings import Settings, check_progression, polls_per_step
-from .endpoints import Endpoint, EndpointRegistry
-from .errors import HTTPError, RequestError
-from .model import Job, JobState, Outcome, plan_realistic
+from ..persistence.protocol import StateStore
+from ..settings import Settings
+from . import progression
+from .endpoints import Endpoint
+from .errors import (
+    FalError,
+    JobAlreadyCompleted,
+    JobNotFound,
+    ModelError,
+    QueueFull,
+    QueueLengthReached,
+    RequestError,
+    entry,
+)
+from .model import Job, JobState, Origin, Outcome, later
+from .progression import RealisticPlan, Step, plan_realistic
 from .runner import Runner, failure_outcome
+from .validation import validate_arguments
 
-CompletionListener = Callable[[Job], None]
 log = logging.getLogger("fal_mock.queue")
-CreationHook = Callable[[Job], None]
-STATES = (JobState.IN_QUEUE, JobState.IN_PROGRESS, JobState.COMPLETED)
 #: Log lines shown while a job is IN_PROGRESS (the rest appear when it completes).
 PROGRESS_LOG_LINES = 2
 
 
-@dataclass
-class SubmitRequest:
+class CompletionSubscriber(Protocol):
+    """Told of every job that becomes COMPLETED (from any thread)."""
+
+    def job_completed(self, job: Job) -> None: ...
+
+
+class JobFaults(Protocol):
+    """Queued faults that fail jobs: asked once per new job."""
+
+    def outcome_for_new_job(self, job: Job) -> tuple[Outcome, str] | None:
+        """The outcome the job is forced to and the fault's id, or None."""
+
+
+class CancelResult(enum.Enum):
+    REQUESTED = "CANCELLATION_REQUESTED"
+    ALREADY_COMPLETED = "ALREADY_COMPLETED"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A request for a model endpoint, as the edge read it (typed values, no headers)."""
+
     endpoint: Endpoint
     arguments: Any
-    body_error: str | None
-    bases: dict[str, Any]
+    origin: Origin
+    #: Why the body is not JSON (then ``arguments`` is None).
+    body_error: str | None = None
     namespace: str = ""
     priority: str = "normal"
     runner_hint: str | None = None
@@ -57,11 +92,12 @@ class SubmitRequest:
     webhook_url: str | None = None
     max_queue_length: int | None = None
     progression: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    output_lifetime: float | None = None
+    webhook_payload_error: bool = False
 
 
 class JobQueue:
-    """Jobs of one app: creation, progression, reading and cancelling."""
+    """The jobs of one app: creation, progression, reading and cancelling."""
 
     def __init__(
         self,
@@ -70,271 +106,296 @@ class JobQueue:
         clock: Clock,
         store: StateStore,
         runner: Runner,
-        registry: EndpointRegistry,
+        faults: JobFaults,
+        completion_subscribers: Sequence[CompletionSubscriber],
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.store = store
         self.runner = runner
-        self.registry = registry
-        self._listeners: list[CompletionListener] = []
-        self._creation_hooks: list[CreationHook] = []
-        runner.add_listener(self._on_outcome)
+        self.faults = faults
+        self.completion_subscribers = tuple(completion_subscribers)
 
-    def add_completion_listener(self, listener: CompletionListener) -> None:
-        """Call ``listener(job)`` whenever a job becomes COMPLETED (from any thread)."""
-        self._listeners.append(listener)
-
-    def add_creation_hook(self, hook: CreationHook) -> None:
-        """Call ``hook(job)`` for every new job (queued or sync run) before it is stored or run.
-
-        Faults use it to give the job a forced outcome (``Job.forced_outcome``) from the start.
-        """
-        self._creation_hooks.append(hook)
-
-    # --- submit ------------------------------------------------------------------------
-    def new_job(self, request: SubmitRequest, *, queued: bool = True) -> Job:
-        """Create (and for queued jobs, store and start) a job; raises 429 errors when full."""
+    # --- submit ------------------------------------------------------------------------------
+    def create(self, submission: Submission, *, mode: str = "queue") -> Job:
+        """A new job, validated, with its fault (if one is queued) — not stored yet."""
         settings = self.settings
-        progression = check_progression(request.progression or settings.progression)
+        endpoint = submission.endpoint
         now = self.clock.now()
-        if queued:
-            if self.store.count_unfinished() >= settings.max_queue_size:
-                raise HTTPError(429, f"fal-mock queue is full ({settings.max_queue_size} unfinished jobs)",
-                                error_type="queue_full")  # fmt: skip
-            if request.max_queue_length is not None:
-                waiting = [
-                    job
-                    for job in self.store.unfinished_jobs(app_id=request.endpoint.app_id, namespace=request.namespace)
-                    if job.state is JobState.IN_QUEUE
-                ]
-                if len(waiting) >= request.max_queue_length:
-                    raise HTTPError(
-                        429,
-                        f"Queue length {len(waiting)} reached fal_max_queue_length={request.max_queue_length}",
-                        error_type="queue_full",
-                    )
         seq = self.store.next_sequence("request")
         request_id = uuid7_like(now, settings.seed, "request", seq)
-        endpoint = request.endpoint
         job = Job(
             request_id=request_id,
             endpoint_id=endpoint.endpoint_id,
             app_id=endpoint.app_id,
-            namespace=request.namespace,
+            namespace=submission.namespace,
             seq=seq,
             submitted_at=now,
-            arguments=request.arguments,
-            body_error=request.body_error,
-            progression=progression,
-            bases=request.bases,
-            priority=request.priority,
-            runner_hint=request.runner_hint,
-            start_timeout=request.start_timeout,
-            no_retry=request.no_retry,
-            webhook_url=request.webhook_url,
-            headers=dict(request.headers),
+            arguments=submission.arguments,
+            progression=progression.check_progression(submission.progression or settings.progression),
+            origin=submission.origin,
+            mode=mode,
+            body_error=submission.body_error,
+            priority=submission.priority,
+            runner_hint=submission.runner_hint,
+            start_timeout=submission.start_timeout,
+            no_retry=submission.no_retry,
+            webhook_url=submission.webhook_url,
+            output_lifetime=submission.output_lifetime,
+            webhook_payload_error=submission.webhook_payload_error,
             planned_queue_seconds=_between(endpoint.queue_seconds, settings, request_id, "queue"),
             planned_inference_seconds=_between(endpoint.inference_seconds, settings, request_id, "inference"),
         )
-        for hook in self._creation_hooks:
-            hook(job)
-        if queued:
-            self.store.add_job(job)
-            self.runner.start(request_id)
-            self.prune()
+        try:
+            job.inputs = validate_input(endpoint, submission.arguments, submission.body_error)
+        except FalError as error:
+            job.forced_outcome = failure_outcome(error, [(f"Request failed: {error.summary()[0]}", "ERROR")])
+        forced = self.faults.outcome_for_new_job(job)
+        if forced is not None:
+            job.forced_outcome, job.fault_id = forced
         return job
 
-    def record_finished(self, job: Job) -> None:
-        """Store a job that ran synchronously (``fal.run``) as already COMPLETED."""
-        job.labels["mode"] = "run"
+    def submit(self, submission: Submission) -> Job:
+        """Store a new queued job and set it going; raises QueueFull / QueueLengthReached."""
+        if self.store.count_unfinished() >= self.settings.max_queue_size:
+            raise QueueFull(self.settings.max_queue_size)
+        limit = submission.max_queue_length
+        if limit is not None:
+            waiting = self.store.count_queued(app_id=submission.endpoint.app_id, namespace=submission.namespace)
+            if waiting >= limit:
+                raise QueueLengthReached(waiting, limit)
+        job = self.create(submission)
+        if progression.generated_at_submit(job.progression) and job.final_outcome() is None:
+            job.render_wanted = True
+        self.store.add_job(job)
+        if job.render_wanted:
+            self.runner.request(job, urgent=True, on_ready=self.outcome_ready)
+        self.settle([job.request_id])
+        self.prune()
+        return self.store.get_job(job.request_id) or job
+
+    def record_run(self, job: Job, outcome: Outcome) -> Job:
+        """Store a sync run (``fal.run``) that produced ``outcome`` as a COMPLETED job."""
+        if job.forced_outcome is None:
+            job.outcome = outcome
+            job.rendered_at = self.clock.now()
         job.started_at = job.submitted_at
-        self._complete_unsaved(job, job.submitted_at)
+        self._complete(job, self.clock.now())
         self.store.add_job(job)
         self.prune()
+        return job
 
     def queue_position(self, job: Job) -> int:
+        """Queued jobs of the same endpoint, namespace and progression ahead of ``job`` (0 = next)."""
         if job.state is not JobState.IN_QUEUE:
             return 0
         return self.store.queued_ahead(job)
 
-    # --- reading -------------------------------------------------------------------------
-    def find(self, request_id: str, *, app_id: str | None, namespace: str = "") -> Job:
-        job = self.store.get_job(request_id)
-        if job is None or (app_id is not None and job.app_id != app_id) or (namespace and job.namespace != namespace):
-            raise HTTPError(404, f"Request {request_id} not found", status="NOT_FOUND")
-        if job.finished and job.result_expires_at is not None and job.result_expires_at <= self.clock.now():
-            # Retention is on the clock, whether or not a prune has run since (fal: 404 once expired).
-            raise HTTPError(404, f"Request {request_id} not found", status="NOT_FOUND")
+    # --- reading -----------------------------------------------------------------------------
+    def read(self, request_id: str, *, app_id: str | None, namespace: str, status_read: bool) -> Job:
+        """The job as a status poll (``status_read``) or a result fetch sees it: one store read, no waiting.
+
+        A status read of a ``polls:N`` job counts toward its next state (atomically, across workers).
+        """
+        now = self.clock.now()
+        job = self._read_once(request_id, now, status_read=status_read, app_id=app_id, namespace=namespace)
+        if not job.finished and job.check_at is not None and job.check_at <= now:
+            self.settle([request_id])  # its moment came between two ticks of the clock
+            job = self._read_once(request_id, now, status_read=False, app_id=app_id, namespace=namespace)
         return job
 
-    async def observe(self, request_id: str, *, app_id: str | None, namespace: str = "", read: bool) -> Job:
-        """The job after its progression is applied; ``read`` counts a status read (``polls:N``)."""
-        job = self.find(request_id, app_id=app_id, namespace=namespace)
-        if job.finished:
-            return job  # the hot path: polls and result fetches of a finished job
-        await self.runner.wait(request_id)
-        if read:
-            with self.store.transaction():
-                current = self.store.get_job(request_id)
-                if current is not None and not current.finished:
-                    current.reads += 1
-                    self.store.save_job(current)
-        self.settle([request_id])
-        return self.find(request_id, app_id=app_id, namespace=namespace)
+    def _read_once(self, request_id: str, now: float, *, status_read: bool, app_id: str | None,
+                   namespace: str) -> Job:  # fmt: skip
+        if not status_read:
+            return self._visible(self.store.get_job(request_id), request_id, app_id=app_id, namespace=namespace,
+                                 now=now)  # fmt: skip
+        completed: list[bool] = []
 
+        def count(job: Job) -> bool:
+            self._visible(job, request_id, app_id=app_id, namespace=namespace, now=now)
+            if job.finished or not progression.counts_reads(job.progression):
+                return False
+            step = progression.next_step(job, now)
+            job.reads += 1
+            if step is not None:
+                self._apply(job, step)
+                completed.append(job.finished)
+            return True
+
+        job = self.store.update_job(request_id, count)
+        job = self._visible(job, request_id, app_id=app_id, namespace=namespace, now=now)
+        if any(completed):
+            self._announce([job])
+            self.prune()
+        return job
+
+    def _visible(self, job: Job | None, request_id: str, *, app_id: str | None, namespace: str, now: float) -> Job:
+        if job is None or (app_id is not None and job.app_id != app_id) or job.namespace != namespace:
+            raise JobNotFound(request_id)
+        if job.finished and job.result_expires_at is not None and job.result_expires_at <= now:
+            raise JobNotFound(request_id)  # retention is on the clock, whether or not a prune has run since
+        return job
+
+    def find(self, request_id: str, namespace: str | None = None) -> Job:
+        """Any job by id (the control plane: ``namespace`` None sees every namespace)."""
+        job = self.store.get_job(request_id)
+        if job is None or (namespace is not None and job.namespace != namespace):
+            raise JobNotFound(request_id)
+        return job
+
+    # --- moving ------------------------------------------------------------------------------
     def settle(self, request_ids: Iterable[str] | None = None) -> list[Job]:
-        """Apply due transitions to the given (or all unfinished) jobs; returns the newly completed."""
+        """Apply due transitions to the given (or all unfinished) jobs; returns the newly completed.
+
+        A job that started (or is due) without its output gets it asked for — urgently when the
+        job's moment to complete has come.
+        """
         now = self.clock.now()
         completed: list[Job] = []
+        wanted: list[tuple[Job, bool]] = []
         with self.store.transaction():
             if request_ids is None:
                 candidates = self.store.unfinished_jobs()
             else:
                 candidates = [job for rid in request_ids if (job := self.store.get_job(rid)) is not None]
             due = {job.request_id: job for job in candidates if not job.finished}
-            plans: dict[str, tuple[float, float]] = {}
-            for app_id, namespace in {(j.app_id, j.namespace) for j in due.values() if j.progression == "realistic"}:
-                group = [job for job in self.store.unfinished_jobs(app_id=app_id, namespace=namespace)
-                         if job.progression == "realistic"]  # fmt: skip
-                due.update((job.request_id, job) for job in group)
-                for plan in plan_realistic(group, self.settings.realistic_concurrency, now):
-                    plans[plan.request_id] = (plan.start, plan.end)
+            plans = self._realistic_plans(due, now)
+            free_at = _runners_free_at(due.values(), plans, now, self.settings.realistic_concurrency)
             for job in sorted(due.values(), key=lambda j: j.seq):
-                if self._advance(job, now, plans.get(job.request_id)):
+                plan = plans.get(job.request_id)
+                step = progression.next_step(job, now, plan)
+                if step is not None:
+                    self._apply(job, step)
+                check_at = progression.next_check(job, now, plan, free_at.get((job.app_id, job.namespace)))
+                changed = step is not None or check_at != job.check_at
+                job.check_at = check_at
+                if job.state is JobState.IN_PROGRESS and job.final_outcome() is None:
+                    urgent = progression.progression_state(job, now, plan) is JobState.COMPLETED
+                    if not job.render_wanted:
+                        job.render_wanted = changed = True
+                        wanted.append((job, urgent))
+                    elif urgent:
+                        self.runner.hurry(job.request_id)
+                if changed:
+                    self.store.save_job(job)
+                if job.finished:
                     completed.append(job)
-        self._notify(completed)
+        for job, urgent in wanted:
+            self.runner.request(job, urgent=urgent, on_ready=self.outcome_ready)
+        self._announce(completed)
         if completed:
             self.prune()  # the caps hold at every completion, not only at the next submit
         return completed
 
-    def _target(self, job: Job, plan: tuple[float, float] | None, now: float) -> JobState:
-        computed = JobState.IN_QUEUE
-        if job.progression == "immediate":
-            computed = JobState.COMPLETED
-        elif job.progression == "realistic" and plan is not None:
-            computed = JobState.COMPLETED if plan[1] <= now else JobState.IN_PROGRESS
-        elif (per_step := polls_per_step(job.progression)) is not None:
-            computed = STATES[min(2, job.reads // per_step)]
-        forced = job.labels.get("target_state")
-        if forced is not None and STATES.index(JobState(forced)) > STATES.index(computed):
-            return JobState(forced)
-        return computed
+    def next_moment(self) -> float | None:
+        """The earliest clock time at which an unfinished job moves by time alone (None: none will)."""
+        moments = [job.check_at for job in self.store.unfinished_jobs() if job.check_at is not None]
+        return min(moments) if moments else None
 
-    def _advance(self, job: Job, now: float, plan: tuple[float, float] | None) -> bool:
-        """Move ``job`` as far as its progression allows (and store it); True if it became COMPLETED."""
-        if job.state is JobState.IN_QUEUE and job.start_timeout is not None:
-            deadline = job.submitted_at + job.start_timeout
-            planned_start = plan[0] if plan else (job.submitted_at if job.progression == "immediate" else now)
-            if planned_start > deadline:
-                job.forced_outcome = failure_outcome(
-                    RequestError(
-                        "request_timeout",
-                        f"Request did not start within the requested timeout of {job.start_timeout:g} seconds",
-                        headers={"X-Fal-Request-Timeout-Type": "user"},
-                    )
-                )
-                return self._complete(job, deadline)
-        target = self._target(job, plan, now)
-        if STATES.index(target) <= STATES.index(job.state):
-            return False
-        if job.state is JobState.IN_QUEUE:
-            if plan is not None:
-                job.started_at = plan[0]
-            else:
-                job.started_at = job.submitted_at if job.progression == "immediate" else now
-            job.state = JobState.IN_PROGRESS
-        if target is JobState.COMPLETED:
-            if job.final_outcome() is None:
-                self.store.save_job(job)
-                return False
-            if plan is not None:
-                end = plan[1]
-            else:
-                end = job.started_at if job.progression == "immediate" and job.started_at is not None else now
-            return self._complete(job, end)
-        self.store.save_job(job)
-        return False
+    def awaiting_output(self) -> list[str]:
+        """Unfinished jobs whose moment to complete has come but whose output is not stored yet."""
+        now = self.clock.now()
+        due = {job.request_id: job for job in self.store.unfinished_jobs()}
+        plans = self._realistic_plans(due, now)
+        return [
+            job.request_id
+            for job in sorted(due.values(), key=lambda j: j.seq)
+            if job.final_outcome() is None
+            and progression.progression_state(job, now, plans.get(job.request_id)) is JobState.COMPLETED
+        ]
 
-    def _complete(self, job: Job, moment: float) -> bool:
-        self._complete_unsaved(job, moment)
-        self.store.save_job(job)
-        return True
+    def _realistic_plans(self, due: dict[str, Job], now: float) -> dict[str, RealisticPlan]:
+        """Plans for the realistic jobs among ``due`` (their whole endpoint-and-namespace groups join ``due``)."""
+        plans: dict[str, RealisticPlan] = {}
+        groups = {(job.app_id, job.namespace) for job in due.values() if job.progression == progression.REALISTIC}
+        for app_id, namespace in groups:
+            group = [job for job in self.store.unfinished_jobs(app_id=app_id, namespace=namespace)
+                     if job.progression == progression.REALISTIC]  # fmt: skip
+            due.update((job.request_id, job) for job in group)
+            plans.update(plan_realistic(group, self.settings.realistic_concurrency, now))
+        return plans
 
-    def _complete_unsaved(self, job: Job, moment: float) -> None:
+    def _apply(self, job: Job, step: Step) -> None:
+        """Move ``job`` (unsaved) as ``step`` says."""
+        if step.timed_out:
+            job.forced_outcome = failure_outcome(RequestError(
+                "request_timeout",
+                f"Request did not start within the requested timeout of {job.start_timeout:g} seconds",
+                headers={"X-Fal-Request-Timeout-Type": "user"},
+            ))  # fmt: skip
+            job.started_at = None
+        else:
+            job.started_at = step.started_at
+        if step.state is JobState.COMPLETED:
+            assert step.completed_at is not None
+            self._complete(job, step.completed_at)
+        else:
+            job.state = step.state
+
+    def _complete(self, job: Job, moment: float) -> None:
         outcome = job.final_outcome()
         job.state = JobState.COMPLETED
         job.completed_at = moment
         size = outcome.result_bytes if outcome else 0
-        ttl = (
-            self.settings.large_result_ttl_seconds
-            if size >= self.settings.large_result_bytes
-            else self.settings.result_ttl_seconds
+        large = size >= self.settings.large_result_bytes
+        job.result_expires_at = moment + (
+            self.settings.large_result_ttl_seconds if large else self.settings.result_ttl_seconds
         )
-        job.result_expires_at = moment + ttl
 
-    def _on_outcome(self, request_id: str) -> None:
-        job = self.store.get_job(request_id)
-        if job is None or job.finished:
-            return
-        time_driven = job.progression in ("immediate", "realistic")
-        if time_driven or job.labels.get("target_state") == JobState.COMPLETED.value:
-            self.settle([request_id])
+    def outcome_ready(self, request_id: str) -> None:
+        """The runner stored the job's outcome: complete it if its moment has come."""
+        self.settle([request_id])
 
-    def _notify(self, completed: list[Job]) -> None:
-        for job in completed:
-            for listener in self._listeners:
-                listener(job)
-
-    # --- control -------------------------------------------------------------------------
-    def push(self, request_id: str, target: JobState, *, outcome: Outcome | None = None) -> Job:
-        """Force a job toward ``target`` (manual progression, control API); optionally with an outcome."""
+    def push(self, request_id: str, target: JobState, *, outcome: Outcome | None = None,
+             namespace: str | None = None) -> Job:  # fmt: skip
+        """Move a job at least to ``target`` now (manual progression, the control plane), optionally failing it."""
         with self.store.transaction():
-            job = self.store.get_job(request_id)
-            if job is None:
-                raise HTTPError(404, f"Request {request_id} not found", status="NOT_FOUND")
+            job = self.find(request_id, namespace)
             if job.finished:
-                raise HTTPError(409, f"Request {request_id} is already completed", status="ALREADY_COMPLETED")
+                raise JobAlreadyCompleted(request_id)
             if outcome is not None:
                 job.forced_outcome = outcome
-            current = job.labels.get("target_state")
-            if current is None or STATES.index(JobState(current)) < STATES.index(target):
-                job.labels["target_state"] = target.value
+            if job.pushed_to is None or later(target, job.pushed_to):
+                job.pushed_to = target
             self.store.save_job(job)
         self.settle([request_id])
-        # A store may hand out copies: answer with the job as settle left it.
-        return self.store.get_job(request_id) or job
+        return self.find(request_id)
 
-    def next_state(self, job: Job) -> JobState:
-        return STATES[min(2, STATES.index(job.state) + 1)]
+    def cancel(self, request_id: str, *, app_id: str | None, namespace: str) -> CancelResult:
+        """Cancel a job: a queued one completes as ``client_cancelled``; raises JobNotFound."""
+        now = self.clock.now()
+        result: list[CancelResult] = []
 
-    def cancel(self, request_id: str, *, app_id: str | None, namespace: str = "") -> int:
-        """Cancel; returns the HTTP status (202 or 400); raises 404 for unknown ids."""
-        self.find(request_id, app_id=app_id, namespace=namespace)
-        cancelled = failure_outcome(RequestError("client_cancelled"))
-        with self.store.transaction():
-            # Re-read inside the transaction: a store may hand out copies, and the runner (or another
-            # worker) may have stored the outcome since find().
-            job = self.store.get_job(request_id)
-            if job is None:
-                raise HTTPError(404, f"Request {request_id} not found", status="NOT_FOUND")
+        def change(job: Job) -> bool:
+            self._visible(job, request_id, app_id=app_id, namespace=namespace, now=now)
             if job.finished:
-                return 400
-            queued = job.state is JobState.IN_QUEUE
+                result.append(CancelResult.ALREADY_COMPLETED)
+                return False
+            result.append(CancelResult.REQUESTED)
             job.cancel_requested = True
-            if queued:
-                job.forced_outcome = cancelled
-                job.labels["target_state"] = JobState.COMPLETED.value
+            if job.state is JobState.IN_QUEUE:
+                job.forced_outcome = failure_outcome(RequestError("client_cancelled"))
                 job.started_at = None
                 job.state = JobState.COMPLETED
-                job.completed_at = self.clock.now()
-                job.result_expires_at = job.completed_at + self.settings.result_ttl_seconds
-            self.store.save_job(job)
-        if queued:
-            self._notify([job])
-        return 202
+                job.completed_at = now
+                job.result_expires_at = now + self.settings.result_ttl_seconds
+            return True
 
-    # --- housekeeping --------------------------------------------------------------------
+        job = self.store.update_job(request_id, change)
+        if job is None:
+            raise JobNotFound(request_id)
+        if job.finished and result == [CancelResult.REQUESTED]:
+            self._announce([job])
+        return result[0]
+
+    # --- announcing ----------------------------------------------------------------------------
+    def _announce(self, completed: Iterable[Job]) -> None:
+        """Tell every completion subscriber of every job that became COMPLETED (the one place)."""
+        for job in completed:
+            for subscriber in self.completion_subscribers:
+                subscriber.job_completed(job)
+
+    # --- housekeeping --------------------------------------------------------------------------
     def prune(self) -> list[Job]:
         settings = self.settings
         now = self.clock.now()
@@ -345,17 +406,26 @@ class JobQueue:
         return removed
 
     def recover(self) -> list[str]:
-        """After a (re)start on a persistent store: regenerate orphaned jobs and apply due transitions.
+        """After a (re)start on a persistent store: generate again what a dead process left, settle what is due.
 
-        A job whose process died while generating it (or before it started) has no outcome and no
-        live claim: it is generated again.  Jobs whose outcome was stored but which were not yet
-        reported COMPLETED (``immediate``, ``realistic``) are settled now, so their webhooks fire.
+        A job whose output was wanted when its process died has no outcome and no live claim: it is
+        asked for again.  Jobs whose outcome was stored but which were not yet reported COMPLETED
+        (``immediate``, ``realistic``) are settled now, so their webhooks fire.
         """
-        adopted = self.runner.adopt_orphans()
-        if adopted:
-            log.info("fal-mock restarted the generation of %d job(s) interrupted by a stop", len(adopted))
+        orphans = self.recover_orphans()
+        if orphans:
+            log.info("fal-mock restarted the generation of %d job(s) interrupted by a stop", len(orphans))
         self.settle()
-        return adopted
+        return orphans
+
+    def recover_orphans(self) -> list[str]:
+        """Ask again for the outputs that a dead process was generating (housekeeping; after a restart)."""
+        orphans = self.runner.orphans()
+        for request_id in orphans:
+            job = self.store.get_job(request_id)
+            if job is not None:
+                self.runner.request(job, urgent=False, on_ready=self.outcome_ready)
+        return orphans
 
     def logs(self, job: Job) -> list[dict[str, Any]]:
         """The job's log entries as fal reports them (union shape, times from the clock)."""
@@ -373,6 +443,26 @@ class JobQueue:
             }
             for index, (message, level) in enumerate(lines)
         ]
+
+
+def _runners_free_at(jobs: Iterable[Job], plans: dict[str, RealisticPlan], now: float,
+                     runners: int) -> dict[tuple[str, str], float | None]:  # fmt: skip
+    """Per realistic group: when its first busy runner frees (None when a runner is free now)."""
+    ends: dict[tuple[str, str], list[float]] = {}
+    for job in jobs:
+        plan = plans.get(job.request_id)
+        if job.progression == progression.REALISTIC:
+            group = ends.setdefault((job.app_id, job.namespace), [])
+            if plan is not None and plan.end > now:
+                group.append(plan.end)
+    return {key: (min(found) if len(found) >= runners else None) for key, found in ends.items()}
+
+
+def validate_input(endpoint: Endpoint, arguments: Any, body_error: str | None) -> dict[str, Any]:
+    """The validated arguments with defaults (raises ModelError with fal's 422 entries)."""
+    if body_error is not None:
+        raise ModelError([entry(["body"], "JSON decode error", "json_invalid", ctx={"error": body_error})])
+    return validate_arguments(endpoint.input_contract, arguments)
 
 
 def _between(bounds: tuple[float, float], settings: Settings, request_id: str, kind: str) -> float:

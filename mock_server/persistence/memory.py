@@ -1,16 +1,9 @@
-"""The state store: jobs, sequence counters and the request journal.
+"""The state store in this process's memory (the default): :class:`MemoryStore`.
 
-:class:`StateStore` is the interface the queue, the control plane and the
-journal use; :class:`MemoryStore` keeps everything in this process (the default).
-A persistent implementation (SQLite, for ``--data-dir``) satisfies the same
-interface, so the queue logic is written once.
-
-Rules every implementation keeps:
-
-* read-modify-write of a job happens inside :meth:`StateStore.transaction`, and a
-  job is written back with :meth:`StateStore.save_job` (in memory that is a no-op
-  because the object is shared; on disk it is the write);
-* :meth:`StateStore.prune` never removes an unfinished job.
+It keeps the contract of :mod:`.protocol` exactly as the SQLite store does — jobs go in and come
+out as copies — so code that forgets a ``save_job`` fails the same way on both.  Everything sits
+behind one re-entrant lock; there is one process, so generation claims always succeed and
+there are never orphans.
 """
 
 from __future__ import annotations
@@ -18,69 +11,15 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
-from ..jobs.model import Job, queue_position
+from ..jobs.model import Job, JobState, queue_position
+from .protocol import StateStore
 
-
-class StateStore(Protocol):
-    """What the rest of the mock needs from a store."""
-
-    #: Identifies the server run this store belongs to (generation claims of other runs are dead).
-    run_id: str
-
-    def transaction(self) -> Any:
-        """A context manager giving exclusive read-modify-write access."""
-
-    def next_sequence(self, kind: str) -> int: ...
-
-    def add_job(self, job: Job) -> None: ...
-
-    def get_job(self, request_id: str) -> Job | None: ...
-
-    def save_job(self, job: Job) -> None: ...
-
-    def jobs(self, *, namespace: str | None = None, app_id: str | None = None) -> list[Job]: ...
-
-    def unfinished_jobs(self, *, app_id: str | None = None, namespace: str | None = None) -> list[Job]: ...
-
-    def count_unfinished(self) -> int: ...
-
-    def queued_ahead(self, job: Job) -> int:
-        """Queued jobs of ``job``'s app and namespace ahead of it (its 0-based queue position)."""
-
-    def unfinished_ids(self, *, progression: str | None = None) -> list[str]:
-        """Ids of unfinished jobs (of one progression), oldest first — cheap enough for a ticker."""
-
-    def prune(self, now: float, max_finished: int, max_result_bytes: int) -> list[Job]: ...
-
-    def journal_append(self, entry: dict[str, Any], limit: int) -> None: ...
-
-    def journal(self, *, namespace: str | None = None) -> list[dict[str, Any]]: ...
-
-    def clear(self, namespace: str | None = None) -> list[Job]: ...
-
-    def close(self) -> None: ...
-
-    # --- generation claims (several processes sharing one store) --------------------------
-    def claim(self, request_id: str, owner: str, now: float, until: float) -> bool:
-        """Take the lease to generate ``request_id`` until ``until`` (wall seconds); False if another holds it.
-
-        A lease is held by ``owner`` (``<run id>/<pid>/<runner>``); it lapses at its ``until`` or when its
-        owner belongs to another server run (a process of an earlier run is dead).
-        """
-
-    def renew_claims(self, request_ids: Iterable[str], owner: str, until: float) -> None:
-        """Extend the leases ``owner`` holds on ``request_ids``."""
-
-    def orphans(self, run_id: str, now: float) -> list[str]:
-        """Unfinished jobs without an outcome whose generation nobody alive holds."""
-
-    def journal_prune(self, before: float) -> None:
-        """Drop journal entries recorded (``at``, on the app's clock) before ``before``."""
+__all__ = ["MemoryStore", "StateStore"]
 
 
 class MemoryStore:
@@ -97,6 +36,7 @@ class MemoryStore:
         self._expiry_heap: list[tuple[float, str]] = []
         self._result_bytes = 0
         self._journal: deque[dict[str, Any]] = deque()
+        self._deliveries: OrderedDict[str, tuple[str, str, str, dict[str, Any]]] = OrderedDict()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -108,8 +48,13 @@ class MemoryStore:
             counter = self._counters.setdefault(kind, itertools.count(1))
             return next(counter)
 
+    # --- jobs --------------------------------------------------------------------------------
     def add_job(self, job: Job) -> None:
+        job = job.copy()
         with self._lock:
+            old = self._jobs.get(job.request_id)
+            if old is not None:
+                self._forget(old)
             self._jobs[job.request_id] = job
             if job.finished:
                 self._mark_finished(job)
@@ -118,28 +63,49 @@ class MemoryStore:
 
     def get_job(self, request_id: str) -> Job | None:
         with self._lock:
-            return self._jobs.get(request_id)
+            job = self._jobs.get(request_id)
+            return job.copy() if job is not None else None
 
     def save_job(self, job: Job) -> None:
+        job = job.copy()
         with self._lock:
-            if job.request_id not in self._jobs:
+            old = self._jobs.get(job.request_id)
+            if old is None:
                 return
             self._jobs[job.request_id] = job
-            if job.finished and job.request_id in self._unfinished:
-                del self._unfinished[job.request_id]
-                self._mark_finished(job)
+            if old.request_id in self._unfinished:
+                if job.finished:
+                    del self._unfinished[job.request_id]
+                    self._mark_finished(job)
+                else:
+                    self._unfinished[job.request_id] = job
+            elif job.finished:  # a finished job changed (its outcome's size): keep the books right
+                self._result_bytes += _result_bytes(job) - _result_bytes(old)
+
+    def update_job(self, request_id: str, change: Callable[[Job], bool]) -> Job | None:
+        with self._lock:
+            job = self.get_job(request_id)
+            if job is None:
+                return None
+            if change(job):
+                self.save_job(job)
+            return job
 
     def _mark_finished(self, job: Job) -> None:
         self._finished_order[job.request_id] = None
-        outcome = job.final_outcome()
-        self._result_bytes += outcome.result_bytes if outcome else 0
+        self._result_bytes += _result_bytes(job)
         if job.result_expires_at is not None:
             heapq.heappush(self._expiry_heap, (job.result_expires_at, job.request_id))
+
+    def _forget(self, job: Job) -> None:
+        self._unfinished.pop(job.request_id, None)
+        if self._finished_order.pop(job.request_id, 0) is None:
+            self._result_bytes -= _result_bytes(job)
 
     def jobs(self, *, namespace: str | None = None, app_id: str | None = None) -> list[Job]:
         with self._lock:
             return [
-                job
+                job.copy()
                 for job in self._jobs.values()
                 if (namespace is None or job.namespace == namespace) and (app_id is None or job.app_id == app_id)
             ]
@@ -147,7 +113,7 @@ class MemoryStore:
     def unfinished_jobs(self, *, app_id: str | None = None, namespace: str | None = None) -> list[Job]:
         with self._lock:
             return [
-                job
+                job.copy()
                 for job in self._unfinished.values()
                 if (app_id is None or job.app_id == app_id) and (namespace is None or job.namespace == namespace)
             ]
@@ -156,8 +122,23 @@ class MemoryStore:
         with self._lock:
             return len(self._unfinished)
 
+    def count_queued(self, *, app_id: str, namespace: str) -> int:
+        with self._lock:
+            return sum(
+                1
+                for job in self._unfinished.values()
+                if job.state is JobState.IN_QUEUE and job.app_id == app_id and job.namespace == namespace
+            )
+
     def queued_ahead(self, job: Job) -> int:
-        return queue_position(job, self.unfinished_jobs(app_id=job.app_id, namespace=job.namespace))
+        with self._lock:
+            rivals = [
+                other
+                for other in self._unfinished.values()
+                if other.app_id == job.app_id and other.namespace == job.namespace
+                and other.progression == job.progression
+            ]  # fmt: skip
+            return queue_position(job, rivals)
 
     def unfinished_ids(self, *, progression: str | None = None) -> list[str]:
         with self._lock:
@@ -178,8 +159,7 @@ class MemoryStore:
             while self._finished_order and (
                 len(self._finished_order) > max_finished or self._result_bytes > max_result_bytes
             ):
-                oldest = next(iter(self._finished_order))
-                removed.append(self._drop(oldest))
+                removed.append(self._drop(next(iter(self._finished_order))))
             if len(self._expiry_heap) > 2 * len(self._finished_order) + 64:
                 self._expiry_heap = [item for item in self._expiry_heap if item[1] in self._finished_order]
                 heapq.heapify(self._expiry_heap)
@@ -187,31 +167,15 @@ class MemoryStore:
 
     def _drop(self, request_id: str) -> Job:
         job = self._jobs.pop(request_id)
-        self._finished_order.pop(request_id, None)
-        outcome = job.final_outcome()
-        self._result_bytes -= outcome.result_bytes if outcome else 0
+        self._forget(job)
         return job
-
-    def journal_append(self, entry: dict[str, Any], limit: int) -> None:
-        with self._lock:
-            self._journal.append(entry)
-            while len(self._journal) > limit:
-                self._journal.popleft()
-
-    def journal(self, *, namespace: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            return [entry for entry in self._journal if namespace is None or entry.get("namespace") == namespace]
 
     def clear(self, namespace: str | None = None) -> list[Job]:
         """Forget jobs and journal entries (of one namespace, or all); returns the jobs dropped."""
         with self._lock:
             doomed = [job for job in self._jobs.values() if namespace is None or job.namespace == namespace]
             for job in doomed:
-                self._jobs.pop(job.request_id, None)
-                self._unfinished.pop(job.request_id, None)
-                if self._finished_order.pop(job.request_id, 0) is None:
-                    outcome = job.final_outcome()
-                    self._result_bytes -= outcome.result_bytes if outcome else 0
+                self._drop(job.request_id)
             kept = [entry for entry in self._journal if namespace is not None and entry.get("namespace") != namespace]
             self._journal = deque(kept)
             if namespace is None:
@@ -222,9 +186,11 @@ class MemoryStore:
     def close(self) -> None:
         """Nothing to release in memory."""
 
+    # --- generation claims: one process owns everything in memory ----------------------------
     def claim(self, request_id: str, owner: str, now: float, until: float) -> bool:
-        """One process owns everything in memory: the runner's own bookkeeping is the claim."""
-        return True
+        with self._lock:
+            job = self._jobs.get(request_id)
+            return job is not None and job.final_outcome() is None
 
     def renew_claims(self, request_ids: Iterable[str], owner: str, until: float) -> None:
         """Nothing to renew in memory."""
@@ -233,7 +199,52 @@ class MemoryStore:
         """In memory, jobs die with their process: there are never orphans."""
         return []
 
+    # --- request journal ---------------------------------------------------------------------
+    def journal_append(self, entry: dict[str, Any], limit: int) -> None:
+        with self._lock:
+            self._journal.append(entry)
+            while len(self._journal) > limit:
+                self._journal.popleft()
+
+    def journal(self, *, namespace: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(e) for e in self._journal if namespace is None or e.get("namespace") == namespace]
+
     def journal_prune(self, before: float) -> None:
         with self._lock:
             while self._journal and float(self._journal[0].get("at", before)) < before:
                 self._journal.popleft()
+
+    # --- webhook deliveries ------------------------------------------------------------------
+    def webhook_save(self, delivery_id: str, request_id: str, namespace: str, state: str, owner: str,
+                     record: dict[str, Any]) -> None:  # fmt: skip
+        with self._lock:
+            self._deliveries[delivery_id] = (namespace, state, owner, dict(record))
+
+    def webhook_take(self, delivery_id: str, owner: str) -> bool:
+        with self._lock:
+            found = self._deliveries.get(delivery_id)
+            if found is None:
+                return False
+            self._deliveries[delivery_id] = (found[0], found[1], owner, found[3])
+            return True
+
+    def webhook_records(self, *, namespace: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(item[3]) for item in self._deliveries.values() if namespace is None or item[0] == namespace]
+
+    def webhook_delete(self, delivery_ids: Iterable[str]) -> None:
+        with self._lock:
+            for delivery_id in delivery_ids:
+                self._deliveries.pop(delivery_id, None)
+
+    def webhook_clear(self, namespace: str | None = None) -> None:
+        with self._lock:
+            doomed = [key for key, item in self._deliveries.items() if namespace is None or item[0] == namespace]
+            for delivery_id in doomed:
+                del self._deliveries[delivery_id]
+
+
+def _result_bytes(job: Job) -> int:
+    outcome = job.final_outcome()
+    return outcome.result_bytes if outcome is not None else 0

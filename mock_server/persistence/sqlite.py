@@ -42,7 +42,6 @@ choices, and why:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
 import fcntl
 import json
@@ -50,16 +49,14 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from ..jobs.model import PRIORITY_RANK, Job, JobState, Outcome
-from ..settings import Settings
-from .memory import MemoryStore, StateStore
+from ..jobs.model import PRIORITY_RANK, Job, JobState
 
 #: Bumped whenever the tables change incompatibly (stored in ``PRAGMA user_version``).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATE_FILE = "state.sqlite3"
 SERVER_LOCK_FILE = "server.lock"
 #: Seconds a writer waits for SQLite's own lock (behind the file lock, only a backstop).
@@ -79,6 +76,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     result_expires_at REAL,
     result_bytes INTEGER NOT NULL DEFAULT 0,
     has_outcome INTEGER NOT NULL,
+    render_wanted INTEGER NOT NULL DEFAULT 0,
     claim_owner TEXT,
     claim_until REAL,
     arguments TEXT NOT NULL,
@@ -285,7 +283,7 @@ class SqliteStore:
         self._db.execute(
             "UPDATE jobs SET progression = ?, queued = ?, rank = ?, finished = ?, "
             "finished_order = CASE WHEN ? THEN COALESCE(?, finished_order) ELSE NULL END, "
-            "result_expires_at = ?, result_bytes = ?, has_outcome = ?, "
+            "result_expires_at = ?, result_bytes = ?, has_outcome = ?, render_wanted = ?, "
             "claim_owner = CASE WHEN ? THEN NULL ELSE claim_owner END, data = ? WHERE request_id = ?",
             (
                 job.progression,
@@ -297,6 +295,7 @@ class SqliteStore:
                 job.result_expires_at,
                 result_bytes,
                 int(outcome is not None),
+                int(job.render_wanted),
                 int(outcome is not None),
                 json.dumps(data, separators=(",", ":"), default=str),
                 job.request_id,
@@ -318,6 +317,15 @@ class SqliteStore:
         rows = self._read("SELECT arguments, data FROM jobs WHERE request_id = ?", (request_id,))
         return self._job(*rows[0]) if rows else None
 
+    def update_job(self, request_id: str, change: Callable[[Job], bool]) -> Job | None:
+        with self.transaction():
+            job = self.get_job(request_id)
+            if job is None:
+                return None
+            if change(job):
+                self._write(job, _job_data(job))
+            return job
+
     def jobs(self, *, namespace: str | None = None, app_id: str | None = None) -> list[Job]:
         sql, params = _where("SELECT arguments, data FROM jobs", namespace=namespace, app_id=app_id)
         return [self._job(*row) for row in self._read(sql + " ORDER BY seq", params)]
@@ -331,6 +339,13 @@ class SqliteStore:
     def count_unfinished(self) -> int:
         return int(self._read("SELECT count(*) FROM jobs WHERE finished = 0")[0][0])
 
+    def count_queued(self, *, app_id: str, namespace: str) -> int:
+        rows = self._read(
+            "SELECT count(*) FROM jobs WHERE finished = 0 AND queued = 1 AND app_id = ? AND namespace = ?",
+            (app_id, namespace),
+        )
+        return int(rows[0][0])
+
     def queued_ahead(self, job: Job) -> int:
         """Counted in SQL (an index on unfinished jobs), not by loading every queued job."""
         if job.state is not JobState.IN_QUEUE:
@@ -338,8 +353,8 @@ class SqliteStore:
         rank = PRIORITY_RANK.get(job.priority, 0)
         rows = self._read(
             "SELECT count(*) FROM jobs WHERE finished = 0 AND queued = 1 AND app_id = ? AND namespace = ? "
-            "AND request_id != ? AND (rank < ? OR (rank = ? AND seq < ?))",
-            (job.app_id, job.namespace, job.request_id, rank, rank, job.seq),
+            "AND progression = ? AND request_id != ? AND (rank < ? OR (rank = ? AND seq < ?))",
+            (job.app_id, job.namespace, job.progression, job.request_id, rank, rank, job.seq),
         )
         return int(rows[0][0])
 
@@ -444,7 +459,8 @@ class SqliteStore:
 
     def orphans(self, run_id: str, now: float) -> list[str]:
         rows = self._read(
-            "SELECT request_id, claim_owner, claim_until FROM jobs WHERE finished = 0 AND has_outcome = 0 ORDER BY seq"
+            "SELECT request_id, claim_owner, claim_until FROM jobs "
+            "WHERE finished = 0 AND has_outcome = 0 AND render_wanted = 1 ORDER BY seq"
         )
         return [
             request_id
@@ -537,25 +553,10 @@ class SqliteStore:
                 self._server_lock.release()
 
 
-_JOB_FIELDS = tuple(spec.name for spec in dataclasses.fields(Job) if spec.name != "arguments")
-_OUTCOME_FIELDS = tuple(spec.name for spec in dataclasses.fields(Outcome))
-
-
-def _outcome_data(outcome: Outcome | None) -> dict[str, Any] | None:
-    if outcome is None:
-        return None
-    data = {name: getattr(outcome, name) for name in _OUTCOME_FIELDS}
-    data["video"] = dict(vars(outcome.video)) if outcome.video is not None else None
-    data["log_lines"] = [list(line) for line in outcome.log_lines]
-    return data
-
-
 def _job_data(job: Job) -> dict[str, Any]:
-    """What :meth:`Job.to_json` gives, without ``arguments`` and without deep copies (it is dumped at once)."""
-    data = {name: getattr(job, name) for name in _JOB_FIELDS}
-    data["state"] = job.state.value
-    data["outcome"] = _outcome_data(job.outcome)
-    data["forced_outcome"] = _outcome_data(job.forced_outcome)
+    """What :meth:`Job.to_json` gives, without ``arguments`` (written once, by :meth:`SqliteStore.add_job`)."""
+    data = job.to_json()
+    del data["arguments"]
     return data
 
 
@@ -612,10 +613,3 @@ class ServerLock:
 
 def state_path(data_dir: str | os.PathLike[str]) -> Path:
     return Path(data_dir) / STATE_FILE
-
-
-def store_for(settings: Settings, *, run_id: str | None = None) -> StateStore:
-    """The state store ``settings`` ask for: memory, or SQLite under ``settings.data_dir``."""
-    if settings.data_dir is None:
-        return MemoryStore()
-    return SqliteStore.open(settings.data_dir, run_id=run_id)

@@ -57,43 +57,29 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from ..clock import Clock, SystemClock
-from ..edge.render import check_contract
+from ..contract_check import check_contract
 from ..files.store import FileStore
 from ..ids import short_token
 from ..jobs.model import Job
+from ..persistence.protocol import StateStore
 from ..settings import Settings
+from .errors import DeliveryNotFound, DeliveryStateError
+from .journal import WebhookJournal
 from .policy import delivery_payload, encode_body, redact_url, retry_delay, route_matches, target_refusal
 from .records import FINISHED, Attempt, Delivery, Entry
 from .signing import WebhookSigner
 
-if TYPE_CHECKING:
-    from .journal import WebhookJournal
-
 log = logging.getLogger("fal_mock.webhooks")
 
-#: Submit header (mock only) that makes the job's webhook carry ``payload: null`` + ``payload_error``.
-UNSERIALIZABLE_HEADER = "x-fal-mock-webhook-unserializable"
 USER_AGENT = "fal-mock-webhooks/1"
 DELIVERY_CONTRACT = "webhooks/delivery"
 
 
-class WebhookError(Exception):
-    """Base of the dispatcher's errors."""
-
-
-class DeliveryNotFound(WebhookError, LookupError):
-    def __init__(self, delivery_id: str) -> None:
-        super().__init__(f"webhook delivery {delivery_id!r} not found")
-        self.delivery_id = delivery_id
-
-
-class DeliveryStateError(WebhookError):
-    """The operation does not apply to the delivery in its current state."""
 
 
 # --- the dispatcher -----------------------------------------------------------------------
@@ -117,7 +103,8 @@ class WebhookDispatcher:
         signer: WebhookSigner | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         auto_schedule: bool | None = None,
-        journal: WebhookJournal | None = None,
+        store: StateStore,
+        owner: str,
     ) -> None:
         """``transport``: the httpx transport for network deliveries (default: a real one).
         ``auto_schedule``: arm wall-clock timers for retries (default: only with a ``SystemClock``)."""
@@ -141,19 +128,17 @@ class WebhookDispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        #: The journal on disk (``--data-dir``; :mod:`.webhook_journal`), None in memory.
-        self._journal = journal
-        if journal is not None:
-            self._restore()
+        #: The deliveries as the state store keeps them (:mod:`.journal`): they outlive a restart with ``--data-dir``.
+        self._journal = WebhookJournal(store, owner)
+        self._restore()
 
     # --- intake ----------------------------------------------------------------------------
-    def on_job_completed(self, job: Job) -> None:
-        """The queue's completion listener: record a delivery for ``job`` if it has a webhook URL."""
+    def job_completed(self, job: Job) -> None:
+        """A completion subscriber of the queue: record a delivery for ``job`` if it has a webhook URL."""
         if not job.webhook_url:
             return
-        force = job.headers.get(UNSERIALIZABLE_HEADER, "").strip().lower() in ("1", "true", "yes")
         with self._lock:
-            force = force or job.request_id in self._forced
+            force = job.webhook_payload_error or job.request_id in self._forced
             entry = self._new_entry(job.request_id, job.namespace, job.webhook_url, job=job, force=force)
             self._admit(entry)
 
@@ -283,8 +268,7 @@ class WebhookDispatcher:
                 del self._entries[key]
             if namespace is None:
                 self._forced.clear()
-            if self._journal is not None:
-                self._journal.clear(namespace)
+            self._journal.clear(namespace)
             self._changed.notify_all()
             return len(doomed)
 
@@ -381,13 +365,12 @@ class WebhookDispatcher:
 
     # --- internals (call with the lock held unless said otherwise) -------------------------
     def _persist(self, entry: Entry) -> None:
-        """Write ``entry`` to the journal on disk, if there is one."""
-        if self._journal is not None and entry.id in self._entries:
+        """Write ``entry`` to the state store."""
+        if entry.id in self._entries:
             self._journal.save(entry)
 
     def _restore(self) -> None:
-        """Load the journal on disk; deliveries left pending (or in flight) by a stop are due again."""
-        assert self._journal is not None
+        """Load the stored deliveries; those left pending (or in flight) by a stop are due again."""
         with self._lock:
             now = self.clock.now()
             for entry, unfinished in self._journal.restore():
@@ -403,7 +386,7 @@ class WebhookDispatcher:
         return entry
 
     def _new_entry(self, request_id: str, namespace: str, url: str, *, job: Job | None, force: bool) -> Entry:
-        self._sequence = self._journal.next_sequence() if self._journal is not None else self._sequence + 1
+        self._sequence = self._journal.next_sequence()
         entry = Entry(
             id="whd_" + short_token(self.settings.seed, "webhook-delivery", self._sequence, 16),
             request_id=request_id,
@@ -448,7 +431,7 @@ class WebhookDispatcher:
         doomed = [key for key, entry in self._entries.items() if entry.state in FINISHED][:excess]
         for key in doomed:
             del self._entries[key]
-        if self._journal is not None and doomed:
+        if doomed:
             self._journal.delete(doomed)
 
     def _start(self, entry: Entry) -> None:

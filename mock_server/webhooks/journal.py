@@ -1,11 +1,11 @@
-"""The webhook delivery journal on disk: what :class:`~.webhooks.WebhookDispatcher` keeps, persisted.
+"""The webhook delivery journal in the state store: the deliveries of :class:`~.dispatcher.WebhookDispatcher`.
 
-With ``--data-dir`` the dispatcher writes every delivery — its state, schedule, the exact body
-bytes and each attempt (time, status, error, duration, headers sent) — to the SQLite store's
-``webhook_deliveries`` table whenever it changes, and reads them back on startup: the
-journal survives a restart, and deliveries that were pending (or in flight) when the server
-stopped are sent again on their schedule.  A delivery whose body was never built is rebuilt
-from its job (if the job is still kept).
+The dispatcher writes every delivery — its state, schedule, the exact body bytes and each attempt
+(time, status, error, duration, headers sent) — to the state store (:mod:`..persistence`: in memory,
+or the SQLite store's ``webhook_deliveries`` table with ``--data-dir``) whenever it changes, and
+reads them back on startup: with ``--data-dir`` the journal survives a restart, and deliveries
+that were pending (or in flight) when the server stopped are sent again on their schedule.  A
+delivery whose body was never built is rebuilt from its job (if the job is still kept).
 
 Several workers: each delivery has one sender (its ``owner``: the worker that completed the
 job).  On startup a worker restores the finished deliveries for its journal and takes over
@@ -22,14 +22,14 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ..persistence.sqlite import SqliteStore
+from ..persistence.protocol import StateStore
 from .records import Attempt, Entry
 
 
 class WebhookJournal:
-    """Persists one dispatcher's deliveries in a :class:`SqliteStore`."""
+    """Persists one dispatcher's deliveries in the app's state store."""
 
-    def __init__(self, store: SqliteStore, owner: str) -> None:
+    def __init__(self, store: StateStore, owner: str) -> None:
         self.store = store
         self.owner = owner
 

@@ -5,7 +5,7 @@ The dispatcher (:mod:`.webhooks`) applies them; nothing here holds state or does
 The body (:func:`delivery_payload`), exactly as fal documents it:
 
 * ``{"request_id", "gateway_request_id", "status": "OK", "payload": <output>}`` — the
-  output rendered as the result endpoint renders it for the bases of the submit
+  output rendered as the result endpoint renders it for the origin of the submit
   request (so file URLs point wherever the submitter talked to);
 * ``"status": "ERROR"``, ``"error": "Invalid status code: <N>"`` and ``payload`` = the
   error body for failed jobs (422 validation errors, model errors, request errors,
@@ -47,10 +47,10 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ..edge.hosts import Bases, host_allowed
-from ..edge.render import output_body
 from ..files.store import FileStore
+from ..hostnames import host_allowed
 from ..jobs.model import Job
+from ..jobs.results import result_body
 from ..redaction import MASK, secret_name
 from ..settings import Settings
 
@@ -75,7 +75,7 @@ def delivery_payload(job: Job, files: FileStore, *, force_payload_error: bool = 
     unserialisable = {**head, "payload": None, "payload_error": PAYLOAD_ERROR_TEXT}
     if outcome is None or force_payload_error:
         return unserialisable
-    payload = output_body(outcome, Bases.from_json(job.bases), files) if ok else copy.deepcopy(outcome.body)
+    payload = result_body(outcome, job.origin.files_url, files) if ok else copy.deepcopy(outcome.body)
     if not isinstance(payload, dict):
         return unserialisable
     try:

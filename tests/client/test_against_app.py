@@ -7,7 +7,15 @@ from typing import Literal
 
 import httpx
 import pytest
-from fal_mock.client import AsyncFalClient, Completed, FalHTTPError, FalValidationError, InProgress, VideoOutput
+from fal_mock.client import (
+    AsyncFalClient,
+    Completed,
+    FalHTTPError,
+    FalValidationError,
+    InProgress,
+    Queued,
+    VideoOutput,
+)
 from starlette.applications import Starlette
 
 from tests.support import AUTH, data_uri, png_bytes
@@ -33,7 +41,7 @@ async def test_subscribe_polling_and_streaming(fal: AsyncFalClient) -> None:
                                      headers=POLLS_1)  # fmt: skip
         assert isinstance(output, VideoOutput)
         assert output.video.url.startswith("https://v3.fal.media/files/")
-        assert [type(u) for u in updates] == [InProgress, Completed]
+        assert [type(u) for u in updates] == [Queued, InProgress, Completed]
 
 
 async def test_lucy_returns_the_video_inline(fal: AsyncFalClient) -> None:

@@ -45,7 +45,7 @@ def test_submit_status_result(target: Target) -> None:
         assert code == (200 if isinstance(status, Completed) else 202)
         assert status.request_id == handle.request_id
     if target.mock:
-        assert [type(status) for status, _ in seen] == [InProgress, Completed]
+        assert [type(status) for status, _ in seen] == [Queued, InProgress, Completed]
     done = seen[-1][0]
     assert isinstance(done, Completed)
     assert not done.failed
@@ -111,7 +111,7 @@ def test_stream_status(target: Target) -> None:
     assert isinstance(statuses[-1], Completed)
     assert all(not isinstance(status, Completed) for status in statuses[:-1])
     if target.mock:
-        assert [type(status) for status in statuses] == [InProgress, Completed]
+        assert [type(status) for status in statuses] == [Queued, InProgress, Completed]
     # each event carries only the log entries that are new: together they are what a poll reports
     streamed = [entry for status in statuses if not isinstance(status, Queued) for entry in status.logs or []]
     polled = target.fal.status(handle, with_logs=True)
@@ -129,7 +129,7 @@ def test_subscribe(target: Target, mode: str) -> None:
     assert isinstance(output, VideoOutput)
     assert isinstance(updates[-1], Completed)
     if target.mock:
-        assert [type(update) for update in updates] == [InProgress, Completed]
+        assert [type(update) for update in updates] == [Queued, InProgress, Completed]
 
 
 def test_result_before_completion_is_400(target: Target) -> None:

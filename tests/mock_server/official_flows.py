@@ -72,7 +72,7 @@ def subscribe_flow(client: fal_client.SyncClient, endpoint: str) -> dict[str, An
 
 def submit_status_result_flow(client: fal_client.SyncClient, endpoint: str) -> dict[str, Any]:
     handle = client.submit(endpoint, arguments(endpoint))
-    statuses = [type(client.status(endpoint, handle.request_id, with_logs=True)).__name__ for _ in range(4)]
+    statuses = [type(client.status(endpoint, handle.request_id, with_logs=True)).__name__ for _ in range(6)]
     result = client.result(endpoint, handle.request_id)
     return {"request_id": handle.request_id, "statuses": statuses, "video": result["video"]}
 

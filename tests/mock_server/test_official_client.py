@@ -61,7 +61,7 @@ def test_subscribe_sees_every_state_with_logs(routed: Starlette, endpoint: str) 
 @pytest.mark.parametrize("endpoint", flows.ENDPOINTS)
 def test_submit_status_result(routed: Starlette, endpoint: str) -> None:
     outcome = flows.submit_status_result_flow(fal_client.SyncClient(key=KEY), endpoint)
-    assert outcome["statuses"] == ["Queued", "InProgress", "InProgress", "Completed"]
+    assert outcome["statuses"] == ["Queued", "Queued", "InProgress", "InProgress", "Completed", "Completed"]
     check_video(outcome["video"], flows.download(outcome["video"]["url"]))
 
 
@@ -159,7 +159,7 @@ def test_official_client_over_tls_against_fal_mock_serve(tmp_path: Path) -> None
         assert "InProgress" in kinds
         assert flow["subscribe"]["video"]["url"].startswith(server.url + "/cdn/files/")
         assert flow["subscribe"]["bytes"] == flow["subscribe"]["video"]["file_size"]
-        assert flow["submit"]["statuses"] == ["Queued", "InProgress", "InProgress", "Completed"]
+        assert flow["submit"]["statuses"] == ["Queued", "Queued", "InProgress", "InProgress", "Completed", "Completed"]
         assert flow["cancel"] == {"status": "Completed", "error_type": "client_cancelled", "second_cancel": "400"}
         assert flow["run"]["video"]["content_type"] == "video/mp4"
     assert report["missing_prompt"]["run"]["status"] == 422

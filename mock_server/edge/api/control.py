@@ -1,7 +1,7 @@
 """The control API (``/_mock``): the mock's own endpoints, for tests that drive a standalone server.
 
 fal has none of these.  They are what the pytest fixture's handle does in-process
-(both call :mod:`..control_plane`), over HTTP, and are described by the OpenAPI
+(both go through :class:`...control.MockControl`), over HTTP, and are described by the OpenAPI
 document at ``GET /_mock/openapi.json``:
 
 ======  ==============================  ===================================================
@@ -53,12 +53,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ... import control as plane
+from ...control import MockControl, job_summary
 from ...files.store import parse_key
-from ...jobs.errors import HTTPError, error_response
+from ...jobs.errors import PlainError
 from ...jobs.model import JobState
-from ..context import MockServices, bases, namespace, read_body, services
+from ...services import MockServices
 from ..render import fal_json
+from ..request_parts import bases, control, namespace, read_body, services
+from ..wire_errors import error_response
 from .files import CORS, byte_range
 
 TOKEN_HEADER = "x-fal-mock-control-token"
@@ -75,7 +77,7 @@ SAFE_MEDIA_HEADERS = {"x-content-type-options": "nosniff", "content-security-pol
 # --- the guard ----------------------------------------------------------------------------
 
 
-def token_error(scope: Scope, token: str | None) -> HTTPError | None:
+def token_error(scope: Scope, token: str | None) -> PlainError | None:
     """Why this control request may not proceed (None when it may)."""
     path, root = str(scope.get("path", "")), str(scope.get("root_path", ""))
     if not token or (path[len(root) :] if path.startswith(root) else path) in OPEN_PATHS:
@@ -90,7 +92,7 @@ def token_error(scope: Scope, token: str | None) -> HTTPError | None:
         given = query.get("token", "")
     if given and hmac.compare_digest(given.encode(), token.encode()):
         return None
-    return HTTPError(
+    return PlainError(
         401,
         "fal-mock control API: this server needs its control token — send it in the X-Fal-Mock-Control-Token "
         "header or as Authorization: Bearer <token> (browsers: add ?token=<token> to the dashboard URL)",
@@ -137,9 +139,9 @@ async def json_body(request: Request) -> dict[str, Any]:
     try:
         data = json.loads(raw)
     except ValueError:
-        raise HTTPError(400, "fal-mock control API: the body must be a JSON object") from None
+        raise PlainError(400, "fal-mock control API: the body must be a JSON object") from None
     if not isinstance(data, dict):
-        raise HTTPError(400, "fal-mock control API: the body must be a JSON object")
+        raise PlainError(400, "fal-mock control API: the body must be a JSON object")
     return data
 
 
@@ -166,7 +168,7 @@ async def settings(request: Request) -> Response:
 async def reset(request: Request) -> Response:
     """Forget jobs, journal entries, files, faults and webhook deliveries (of the caller's namespace)."""
     mock = services(request)
-    return _json(mock, await asyncio.to_thread(plane.reset, mock, _scope(request)), "control/reset")
+    return _json(mock, await asyncio.to_thread(MockControl(mock).reset, _scope(request)), "control/reset")
 
 
 async def list_jobs(request: Request) -> Response:
@@ -174,11 +176,11 @@ async def list_jobs(request: Request) -> Response:
     mock = services(request)
     state = request.query_params.get("state")
     if state is not None and state not in {s.value for s in JobState}:
-        raise HTTPError(400, f"Invalid state {state!r}: use one of {', '.join(s.value for s in JobState)}")
+        raise PlainError(400, f"Invalid state {state!r}: use one of {', '.join(s.value for s in JobState)}")
     if _flag(request, "full"):
-        found = await asyncio.to_thread(plane.views, mock, bases(request), _scope(request))
+        found = await asyncio.to_thread(MockControl(mock).views, bases(request).cdn, _scope(request))
     else:
-        found = [plane.job_summary(job) for job in plane.jobs(mock, _scope(request))]
+        found = [job_summary(job) for job in MockControl(mock).jobs(_scope(request))]
     return _json(mock, {"jobs": [job for job in found if state is None or job["state"] == state]}, "control/jobs")
 
 
@@ -186,22 +188,23 @@ async def job(request: Request) -> Response:
     """One job in full: arguments, state, output or error, logs, whether its result was collected."""
     mock = services(request)
     rid = request.path_params["request_id"]
-    return _json(mock, plane.view(mock, rid, bases(request), _scope(request)), "control/job")
+    return _json(mock, control(request).view(rid, bases(request).cdn, _scope(request)), "control/job")
 
 
 async def advance(request: Request) -> Response:
     """Move an unfinished job one state forward (waits for its output before COMPLETED)."""
     mock = services(request)
     rid = request.path_params["request_id"]
-    moved = await asyncio.to_thread(plane.advance_job, mock, rid, _scope(request))
-    return _json(mock, plane.view(mock, moved.request_id, bases(request), _scope(request)), "control/job")
+    plane = MockControl(mock)
+    moved = await asyncio.to_thread(plane.advance_job, rid, _scope(request))
+    return _json(mock, plane.view(moved.request_id, bases(request).cdn, _scope(request)), "control/job")
 
 
 async def complete_all(request: Request) -> Response:
     """Complete every unfinished job of the caller's namespace; answers the jobs it completed."""
     mock = services(request)
-    done = await asyncio.to_thread(plane.complete_all, mock, _scope(request))
-    return _json(mock, {"jobs": [plane.job_summary(item) for item in done]}, "control/jobs")
+    done = await asyncio.to_thread(MockControl(mock).complete_all, _scope(request))
+    return _json(mock, {"jobs": [job_summary(item) for item in done]}, "control/jobs")
 
 
 async def fail(request: Request) -> Response:
@@ -209,29 +212,31 @@ async def fail(request: Request) -> Response:
     mock = services(request)
     rid = request.path_params["request_id"]
     spec = await json_body(request)
-    failed = await asyncio.to_thread(plane.fail_job, mock, rid, spec, _scope(request))
-    return _json(mock, plane.view(mock, failed.request_id, bases(request), _scope(request)), "control/job")
+    plane = MockControl(mock)
+    failed = await asyncio.to_thread(plane.fail_job, rid, spec, _scope(request))
+    return _json(mock, plane.view(failed.request_id, bases(request).cdn, _scope(request)), "control/job")
 
 
 async def job_video(request: Request) -> Response:
     """The output video of a finished job (``video/mp4``, byte ranges), for the dashboard's ``<video>``."""
     mock = services(request)
-    found = plane.find_job(mock, request.path_params["request_id"], _scope(request))
+    found = control(request).job(request.path_params["request_id"], _scope(request))
     outcome = found.final_outcome() if found.finished else None
-    data = mock.files.blob(outcome.video.sha256) if outcome is not None and outcome.video is not None else None
+    video = next((f for f in outcome.files if f.content_type.startswith("video/")), None) if outcome else None
+    data = mock.files.blob(video.sha256) if video is not None else None
     if data is None:
-        raise HTTPError(404, f"Request {found.request_id} has no output video")
+        raise PlainError(404, f"Request {found.request_id} has no output video")
     return _bytes(request, data, "video/mp4")
 
 
 async def job_input(request: Request) -> Response:
     """The input image of a job (a ``data:`` URI or a file of this mock), for the dashboard's ``<img>``."""
     mock = services(request)
-    found = plane.find_job(mock, request.path_params["request_id"], _scope(request))
+    found = control(request).job(request.path_params["request_id"], _scope(request))
     url = found.arguments.get("image_url") if isinstance(found.arguments, dict) else None
     image = input_image(mock, url) if isinstance(url, str) else None
     if image is None:
-        raise HTTPError(404, f"Request {found.request_id} has no input image the mock holds")
+        raise PlainError(404, f"Request {found.request_id} has no input image the mock holds")
     return _bytes(request, image[0], image[1])
 
 
@@ -274,8 +279,9 @@ async def list_faults(request: Request) -> Response:
     """Queued faults (``?pending=1``: only those that can still fire) and the log of their firings."""
     mock = services(request)
     space = _scope(request)
-    found = mock.faults.pending(space) if _flag(request, "pending") else mock.faults.faults(space)
-    body = {"faults": [fault.to_json() for fault in found], "fired": mock.faults.fired(space)}
+    plane = MockControl(mock)
+    found = plane.faults(space, pending=_flag(request, "pending"))
+    body = {"faults": [fault.to_json() for fault in found], "fired": plane.fired_faults(space)}
     return _json(mock, body, "control/faults")
 
 
@@ -283,20 +289,21 @@ async def add_fault(request: Request) -> Response:
     """Queue a fault for the caller's namespace (body: see the ``control/fault-request`` contract)."""
     mock = services(request)
     spec = await json_body(request)
-    return _json(mock, plane.add_fault(mock, spec, namespace(request)), "control/fault", status_code=201)
+    fault = MockControl(mock).add_fault(spec, namespace(request))
+    return _json(mock, fault.to_json(), "control/fault", status_code=201)
 
 
 async def clear_faults(request: Request) -> Response:
     """Forget the caller's queued faults."""
     mock = services(request)
-    dropped = mock.faults.clear(_scope(request))
+    dropped = MockControl(mock).clear_faults(_scope(request))
     return _json(mock, {"faults": [], "fired": [], "cleared": dropped}, "control/faults")
 
 
 async def get_clock(request: Request) -> Response:
     """The clock's time and whether it is a manual one."""
     mock = services(request)
-    return _json(mock, plane.clock(mock), "control/clock")
+    return _json(mock, MockControl(mock).clock(), "control/clock")
 
 
 async def advance_clock(request: Request) -> Response:
@@ -305,21 +312,21 @@ async def advance_clock(request: Request) -> Response:
     spec = await json_body(request)
     unknown = sorted(set(spec) - {"seconds"})
     if unknown:
-        raise HTTPError(422, f'unknown option(s) {unknown}: the body is {{"seconds": <number >= 0>}}')
-    body = await asyncio.to_thread(plane.advance_clock, mock, spec.get("seconds"))
+        raise PlainError(422, f'unknown option(s) {unknown}: the body is {{"seconds": <number >= 0>}}')
+    body = await asyncio.to_thread(MockControl(mock).advance_clock, spec.get("seconds"))
     return _json(mock, body, "control/clock")
 
 
 async def journal(request: Request) -> Response:
     """The request journal (oldest first), each entry with its kind (submit, status, result, ...)."""
     mock = services(request)
-    return _json(mock, {"requests": plane.journal(mock, _scope(request))}, "control/requests")
+    return _json(mock, {"requests": MockControl(mock).journal(_scope(request))}, "control/requests")
 
 
 async def list_files(request: Request) -> Response:
     """Stored files — uploads and generated videos — with their URLs on this server."""
     mock = services(request)
-    return _json(mock, {"files": plane.files(mock, bases(request), _scope(request))}, "control/files")
+    return _json(mock, {"files": MockControl(mock).files(bases(request).cdn, _scope(request))}, "control/files")
 
 
 async def openapi(request: Request) -> Response:

@@ -31,11 +31,12 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from ... import control as plane
 from ...clock import isoformat
-from ...jobs.errors import HTTPError
+from ...control import MockControl
+from ...jobs.errors import PlainError
 from ...jobs.model import Job
-from ..context import MockServices, namespace, services
+from ...services import MockServices
+from ..request_parts import namespace, services
 from .control import input_image
 
 REFRESH_SECONDS = 2
@@ -62,7 +63,7 @@ async def page(request: Request) -> Response:
     mock = services(request)
     space = request.query_params.get("namespace") or namespace(request) or None
     if space is not None and not _NAMESPACE.match(space):
-        raise HTTPError(400, "Invalid namespace: use 1-64 characters of A-Z a-z 0-9 . _ -")
+        raise PlainError(400, "Invalid namespace: use 1-64 characters of A-Z a-z 0-9 . _ -")
     token = request.query_params.get("token")
     root = str(request.scope.get("root_path", "")).rstrip("/")
     body = render(mock, space=space, root=root, token=token)
@@ -73,7 +74,7 @@ async def page(request: Request) -> Response:
 def render(mock: MockServices, *, space: str | None, root: str, token: str | None) -> str:
     """The page's HTML for the jobs of ``space`` (None: all), with URLs under ``root`` (the ``/_mock`` mount)."""
     query = ("?" + urlencode({"token": token})) if token else ""
-    shown = list(reversed(plane.jobs(mock, space)))[: mock.settings.max_dashboard_jobs]
+    shown = list(reversed(MockControl(mock).jobs(space)))[: mock.settings.max_dashboard_jobs]
     running = any(not job.finished for job in shown)
     deliveries = mock.webhooks.deliveries(namespace=space)
     stored = mock.files.files(space)
@@ -106,19 +107,20 @@ def _job_card(mock: MockServices, job: Job, root: str, query: str) -> str:
     if isinstance(image_url, str) and input_image(mock, image_url) is not None:
         media.append(f'<figure><img class="input" alt="input image of {rid}" src="{esc(base + "/input" + query)}">'
                      "<figcaption>input image</figcaption></figure>")  # fmt: skip
-    if outcome is not None and outcome.video is not None:
-        video = outcome.video
+    video = next((f for f in outcome.files if f.content_type.startswith("video/")), None) if outcome else None
+    if video is not None:
+        width, height = video.facts.get("width", 0), video.facts.get("height", 0)
         media.append(
             f'<figure><video id="video-{rid}" class="output" src="{esc(base + "/video" + query)}" '
-            f'width="{video.width}" height="{video.height}" autoplay muted loop playsinline controls preload="auto">'
-            f"</video><figcaption>output {video.width}×{video.height}, {video.frame_count} frames at {video.fps} fps"
-            "</figcaption></figure>"
+            f'width="{esc(width)}" height="{esc(height)}" autoplay muted loop playsinline controls preload="auto">'
+            f"</video><figcaption>output {esc(width)}×{esc(height)}, {esc(video.facts.get('frame_count'))} frames "
+            f"at {esc(video.facts.get('fps'))} fps</figcaption></figure>"
         )
     details = [
         ("endpoint", job.endpoint_id),
         ("namespace", job.namespace or "(none)"),
         ("progression", job.progression),
-        ("mode", job.labels.get("mode", "queue")),
+        ("mode", job.mode),
         ("submitted", isoformat(job.submitted_at)),
         ("prompt", arguments.get("prompt")),
     ]

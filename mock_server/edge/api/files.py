@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from ...files.store import StoredFile
-from ...jobs.errors import HTTPError
-from ..context import services
+from ...jobs.errors import PlainError
+from ..request_parts import services
 
 _RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 #: Ranges up to this size are answered from one buffer; larger ones are streamed in chunks.
@@ -63,7 +63,7 @@ def lookup(request: Request) -> StoredFile:
     stored = services(request).files.get(key)
     if stored is None:
         shown = key if len(key) <= 160 else key[:160] + "…"
-        raise HTTPError(404, f"File not found: /files/{shown}")
+        raise PlainError(404, f"File not found: /files/{shown}")
     return stored
 
 
@@ -100,5 +100,5 @@ async def serve_file(request: Request) -> Response:
             return Response(mock.files.read(stored, start, end), status_code=status, headers=headers)
         chunks = mock.files.iter_chunks(stored, start, end)
     except KeyError:  # evicted between the lookup and the read
-        raise HTTPError(404, f"File not found: /files/{stored.key}") from None
+        raise PlainError(404, f"File not found: /files/{stored.key}") from None
     return StreamingResponse(chunks, status_code=status, headers=headers)

@@ -16,9 +16,9 @@ from fal_mock import contracts
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...jobs.errors import HTTPError
-from ..context import bases, services
+from ...jobs.errors import PlainError
 from ..render import fal_json
+from ..request_parts import bases, services
 from .queue import endpoint_for
 
 
@@ -27,7 +27,7 @@ async def queue_document(request: Request) -> Response:
     mock = services(request)
     endpoint_id = request.query_params.get("endpoint_id", "").strip().strip("/")
     if not endpoint_id:
-        raise HTTPError(400, "Missing the endpoint_id query parameter (?endpoint_id=<owner>/<alias>/<path>)")
+        raise PlainError(400, "Missing the endpoint_id query parameter (?endpoint_id=<owner>/<alias>/<path>)")
     endpoint = endpoint_for(mock, endpoint_id)
     document = contracts.openapi(endpoint.endpoint_id, queue_base=bases(request).queue)
     return fal_json(document, contract=None, check=False)  # an OpenAPI document, not a fal payload

@@ -20,9 +20,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from ...jobs.errors import HTTPError, error_response
-from ..context import read_body, services
+from ...jobs.errors import PlainError
 from ..hosts import PINNED_ORIGIN_KEY, PREFIX, Service, is_fal_host
+from ..request_parts import read_body, services
+from ..wire_errors import error_response
 
 TARGET_HEADER = "x-fal-target-url"
 METHODS = ("GET", "POST", "PUT", "DELETE")
@@ -48,7 +49,7 @@ class ProxyEndpoint:
         request = Request(scope, receive)
         try:
             inner, body = await self._prepare(request)
-        except HTTPError as error:
+        except PlainError as error:
             await error_response(error)(scope, receive, send)
             return
         sent = False
@@ -66,19 +67,19 @@ class ProxyEndpoint:
         mock = services(request)
         target = request.headers.get(TARGET_HEADER)
         if not target:
-            raise HTTPError(400, f"Missing the {TARGET_HEADER} header")
+            raise PlainError(400, f"Missing the {TARGET_HEADER} header")
         try:
             parsed = urllib.parse.urlsplit(target)
         except ValueError:  # e.g. a bracketed host that is no IP address: ``http://[queue.fal.run]/``
-            raise HTTPError(412, f"Invalid {TARGET_HEADER}: {target!r} is not a fal host") from None
+            raise PlainError(412, f"Invalid {TARGET_HEADER}: {target!r} is not a fal host") from None
         if parsed.scheme not in ("http", "https") or not parsed.hostname or not is_fal_host(parsed.hostname):
-            raise HTTPError(412, f"Invalid {TARGET_HEADER}: {target!r} is not a fal host")
+            raise PlainError(412, f"Invalid {TARGET_HEADER}: {target!r} is not a fal host")
         if request.method not in METHODS:
-            raise HTTPError(405, f"Method {request.method} is not supported by the proxy")
+            raise PlainError(405, f"Method {request.method} is not supported by the proxy")
         body = await read_body(request, mock.settings.max_request_body_bytes)
         content_type = request.headers.get("content-type", "")
         if body and "json" not in content_type.lower():
-            raise HTTPError(415, "The proxy only forwards JSON bodies")
+            raise PlainError(415, "The proxy only forwards JSON bodies")
         headers = [(k, v) for k, v in request.scope["headers"] if k.lower() not in _DROP]
         headers.append((b"host", parsed.hostname.encode()))
         headers.append((b"content-length", str(len(body)).encode()))

@@ -1,9 +1,10 @@
 """Handlers of the queue host (``queue.fal.run`` / ``/queue``): submit, status, stream, result, cancel.
 
-Each handler reads: parse → auth → act on :class:`~..queue.JobQueue` → render.
-Status, result and cancel live under ``/{owner}/{alias}/requests/{id}`` (the
-endpoint's sub-path is dropped); the long form with the sub-path answers 405 as
-on fal.  Trailing slashes are accepted everywhere.
+Each handler reads the request into typed values, asks the job queue (:mod:`...jobs.queue`) and
+renders the answer; the route table checked the caller's key first (:mod:`..auth`), and the
+core's errors become fal's answers in :mod:`..wire_errors`.  Status, result and cancel live under
+``/{owner}/{alias}/requests/{id}`` (the endpoint's sub-path is dropped); the long form with the
+sub-path answers 405 as on fal.  Trailing slashes are accepted everywhere.
 """
 
 from __future__ import annotations
@@ -17,35 +18,32 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from ...contract_check import check_contract
 from ...files.store import lifecycle_seconds
 from ...jobs.endpoints import Endpoint
-from ...jobs.errors import ErrorPayload, HTTPError, ModelError, RequestError, entry, payload_response
+from ...jobs.errors import ErrorPayload, PlainError, RequestError, ResultNotReady, UnknownEndpoint
 from ...jobs.model import Job
-from ...jobs.queue import SubmitRequest
-from ...jobs.runner import LIFECYCLE_PREFERENCE
-from ...jobs.validation import validate_arguments
-from ...settings import check_progression
-from .. import auth
-from ..context import PROGRESSION_HEADER, MockServices, bases, loads_json, namespace, read_body, services
+from ...jobs.progression import check_progression, generated_at_submit
+from ...jobs.queue import CancelResult, Submission, validate_input
+from ...jobs.results import result_body
+from ...services import MockServices
 from ..hosts import Bases
-from ..render import check_contract, fal_json, output_body, status_body, submit_body
+from ..render import fal_json, status_body, submit_body
+from ..request_parts import PROGRESSION_HEADER, bases, loads_json, namespace, read_body, services
+from ..wire_errors import payload_response
 
 #: Seconds between looks at a job while a status stream waits for its next state.
 STREAM_TICK_SECONDS = 0.02
-
-
-def served_list(mock: MockServices) -> str:
-    return ", ".join(mock.registry.ids())
+#: The request header with the lifecycle of generated files (``{"expiration_duration_seconds": N}``).
+LIFECYCLE_PREFERENCE = "x-fal-object-lifecycle-preference"
+#: Submit header (mock only) that makes the job's webhook carry ``payload: null`` + ``payload_error``.
+UNSERIALIZABLE_HEADER = "x-fal-mock-webhook-unserializable"
 
 
 def endpoint_for(mock: MockServices, endpoint_id: str) -> Endpoint:
     endpoint = mock.registry.get(endpoint_id)
     if endpoint is None:
-        raise HTTPError(
-            404,
-            f"Application '{endpoint_id.strip('/')}' not found. fal-mock serves: {served_list(mock)}",
-            status="NOT_FOUND",
-        )
+        raise UnknownEndpoint(endpoint_id.strip("/"), f"fal-mock serves: {', '.join(mock.registry.ids())}")
     return endpoint
 
 
@@ -66,7 +64,7 @@ def _start_timeout(request: Request) -> float | None:
         value = float(raw)
     except ValueError:
         raise RequestError("bad_request", f"Invalid X-Fal-Request-Timeout header: {raw!r}") from None
-    if not value > 0.1:
+    if not 0.1 < value < float("inf"):
         raise RequestError("bad_request", f"X-Fal-Request-Timeout must be greater than 0.1 seconds, got {raw!r}")
     return value
 
@@ -78,11 +76,10 @@ def _priority(request: Request) -> str:
     return value
 
 
-def _check_lifecycle(request: Request) -> None:
+def _output_lifetime(request: Request) -> float | None:
     """A malformed ``X-Fal-Object-Lifecycle-Preference`` is a bad request (as on uploads), not ignored."""
-    value = request.headers.get(LIFECYCLE_PREFERENCE)
     try:
-        lifecycle_seconds(value)
+        return lifecycle_seconds(request.headers.get(LIFECYCLE_PREFERENCE))
     except ValueError as error:
         raise RequestError("bad_request", f"Invalid X-Fal-Object-Lifecycle-Preference header: {error}") from None
 
@@ -117,25 +114,20 @@ def progression_override(request: Request) -> str | None:
     try:
         return check_progression(value.strip())
     except ValueError as error:
-        raise HTTPError(400, f"Invalid {PROGRESSION_HEADER} header: {error}") from None
+        raise PlainError(400, f"Invalid {PROGRESSION_HEADER} header: {error}") from None
 
 
-async def build_submit(request: Request, mock: MockServices, endpoint_id: str) -> SubmitRequest:
-    """The parts of a submit (or run) request the queue needs, checked."""
+async def read_submission(request: Request, mock: MockServices, endpoint_id: str) -> Submission:
+    """The parts of a submit (or run) request the queue needs, checked and typed."""
     endpoint = endpoint_for(mock, endpoint_id)
-    _check_lifecycle(request)
+    output_lifetime = _output_lifetime(request)
     raw = await read_body(request, mock.settings.max_request_body_bytes)
     arguments, body_error = parse_json_body(raw)
-    headers = {
-        name: value
-        for name, value in request.headers.items()
-        if name.startswith("x-fal-") and name not in ("x-fal-cdn-token",)
-    }
-    return SubmitRequest(
+    return Submission(
         endpoint=endpoint,
         arguments=arguments,
+        origin=bases(request).origin,
         body_error=body_error,
-        bases=bases(request).to_json(),
         namespace=namespace(request),
         priority=_priority(request),
         runner_hint=request.headers.get("x-fal-runner-hint"),
@@ -144,20 +136,23 @@ async def build_submit(request: Request, mock: MockServices, endpoint_id: str) -
         webhook_url=request.query_params.get("fal_webhook") or None,
         max_queue_length=_max_queue_length(request),
         progression=progression_override(request),
-        headers=headers,
+        output_lifetime=output_lifetime,
+        webhook_payload_error=_flag(request.headers.get(UNSERIALIZABLE_HEADER)),
     )
 
 
 async def submit(request: Request) -> Response:
     mock = services(request)
-    auth.check(mock.settings, request)
-    submission = await build_submit(request, mock, request.path_params["endpoint"])
-    if mock.settings.strict_submit:
-        if submission.body_error is not None:  # not JSON at all: the runner's 422, at submit
-            problem = entry(["body"], "JSON decode error", "json_invalid", ctx={"error": submission.body_error})
-            raise ModelError([problem])
-        validate_arguments(submission.endpoint.input_contract, submission.arguments)
-    job = mock.queue.new_job(submission)
+    submission = await read_submission(request, mock, request.path_params["endpoint"])
+    if mock.settings.strict_submit:  # the runner's 422, at submit
+        validate_input(submission.endpoint, submission.arguments, submission.body_error)
+    if mock.store.run_id == "memory":
+        job = mock.queue.submit(submission)
+    else:  # a persistent store commits to disk: keep that off the event loop
+        job = await asyncio.to_thread(mock.queue.submit, submission)
+    if generated_at_submit(job.progression) and not job.finished and job.final_outcome() is None:
+        await mock.runner.wait(job.request_id)  # immediate / polls:N: the output exists before anyone can look
+        job = mock.queue.find(job.request_id)
     body = submit_body(job, bases(request), mock.queue.queue_position(job))
     return fal_json(body, contract="queue/submit-response", check=mock.settings.check_contracts,
                     headers={"x-fal-request-id": job.request_id})  # fmt: skip
@@ -180,9 +175,8 @@ def render_status(mock: MockServices, job: Job, request_bases: Bases, with_logs:
 
 async def status(request: Request) -> Response:
     mock = services(request)
-    auth.check(mock.settings, request)
     rid = request.path_params["request_id"]
-    job = await mock.queue.observe(rid, app_id=app_id_of(request), namespace=namespace(request), read=True)
+    job = mock.queue.read(rid, app_id=app_id_of(request), namespace=namespace(request), status_read=True)
     body = render_status(mock, job, bases(request), wants_logs(request))
     return fal_json(
         body,
@@ -195,11 +189,10 @@ async def status(request: Request) -> Response:
 
 async def status_stream(request: Request) -> Response:
     mock = services(request)
-    auth.check(mock.settings, request)
     rid = request.path_params["request_id"]
     app_id = app_id_of(request)
     space = namespace(request)
-    job = await mock.queue.observe(rid, app_id=app_id, namespace=space, read=True)
+    job = mock.queue.read(rid, app_id=app_id, namespace=space, status_read=True)
     request_bases = bases(request)
     with_logs = wants_logs(request)
 
@@ -227,7 +220,7 @@ async def status_stream(request: Request) -> Response:
             if time.monotonic() - last_ping >= mock.settings.sse_ping_seconds:
                 last_ping = time.monotonic()
                 yield b": ping\n\n"
-            current = await mock.queue.observe(rid, app_id=app_id, namespace=space, read=True)
+            current = mock.queue.read(rid, app_id=app_id, namespace=space, status_read=True)
 
     return StreamingResponse(
         events(),
@@ -238,11 +231,10 @@ async def status_stream(request: Request) -> Response:
 
 async def result(request: Request) -> Response:
     mock = services(request)
-    auth.check(mock.settings, request)
     rid = request.path_params["request_id"]
-    job = await mock.queue.observe(rid, app_id=app_id_of(request), namespace=namespace(request), read=False)
+    job = mock.queue.read(rid, app_id=app_id_of(request), namespace=namespace(request), status_read=False)
     if not job.finished:
-        raise HTTPError(400, "Request is still in progress", headers={"x-fal-request-id": job.request_id})
+        raise ResultNotReady(job.request_id)
     return outcome_response(mock, job, bases(request))
 
 
@@ -253,13 +245,11 @@ def outcome_response(mock: MockServices, job: Job, request_bases: Bases) -> Resp
         raise RequestError("internal_error", "fal-mock lost the outcome of a finished job")
     if not outcome.ok:
         check_contract(mock.settings.check_contracts, "errors/error", outcome.body)
-        return payload_response(
-            ErrorPayload(outcome.status_code, outcome.body, outcome.headers), request_id=job.request_id
-        )
-    body = output_body(outcome, request_bases, mock.files)
+        return payload_response(ErrorPayload(outcome.status_code, outcome.body, outcome.headers),
+                                request_id=job.request_id)  # fmt: skip
     endpoint = mock.registry.get(job.endpoint_id)
     return fal_json(
-        body,
+        result_body(outcome, request_bases.cdn, mock.files),
         contract=endpoint.output_contract if endpoint else None,
         check=mock.settings.check_contracts,
         headers={"x-fal-request-id": job.request_id},
@@ -268,21 +258,18 @@ def outcome_response(mock: MockServices, job: Job, request_bases: Bases) -> Resp
 
 async def cancel(request: Request) -> Response:
     mock = services(request)
-    auth.check(mock.settings, request)
     rid = request.path_params["request_id"]
-    space = namespace(request)
-    job = mock.queue.find(rid, app_id=app_id_of(request), namespace=space)
-    await mock.queue.observe(rid, app_id=app_id_of(request), namespace=space, read=False)
-    code = mock.queue.cancel(rid, app_id=app_id_of(request), namespace=space)
-    body = {"status": "CANCELLATION_REQUESTED" if code == 202 else "ALREADY_COMPLETED"}
-    return fal_json(body, contract="queue/cancel-response", check=mock.settings.check_contracts,
-                    status_code=code, headers={"x-fal-request-id": job.request_id})  # fmt: skip
+    answer = mock.queue.cancel(rid, app_id=app_id_of(request), namespace=namespace(request))
+    code = 202 if answer is CancelResult.REQUESTED else 400
+    return fal_json({"status": answer.value}, contract="queue/cancel-response", check=mock.settings.check_contracts,
+                    status_code=code, headers={"x-fal-request-id": rid})  # fmt: skip
 
 
 async def long_form(request: Request) -> Response:
     """The status/result/cancel paths with the endpoint's sub-path: fal answers 405."""
-    raise HTTPError(
+    raise PlainError(
         405,
         "Method Not Allowed: status, result and cancel URLs use only the owner and the app "
         f"(/{request.path_params['owner']}/{request.path_params['alias']}/requests/<id>)",
     )
+

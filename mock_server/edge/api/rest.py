@@ -11,8 +11,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..context import services
 from ..render import fal_json
+from ..request_parts import services
 
 JWKS_MAX_AGE_SECONDS = 86_400
 

@@ -43,7 +43,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import urllib.parse
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -51,12 +51,13 @@ from starlette.responses import Response
 
 from ...clock import isoformat
 from ...files.blobs import BlobSink
-from ...files.errors import FileTooLarge, InvalidParts, StorageError, StoreFull, TooManyParts, UnknownUpload
+from ...files.errors import FileTooLarge
 from ...files.store import MultipartSession, default_file_name, lifecycle_seconds, parse_key, safe_file_name
-from ...jobs.errors import FalMockError, HTTPError, ModelError, entry
+from ...jobs.errors import DomainError, FalError, ModelError, PlainError, entry
+from ...services import MockServices
 from .. import auth
-from ..context import MockServices, bases, loads_json, namespace, read_body, services
 from ..render import fal_json
+from ..request_parts import bases, loads_json, namespace, read_body, services
 
 #: ``storage_type`` values accepted by the token and initiate calls (fal-cdn-v3 is what both clients send).
 STORAGE_TYPES = ("fal-cdn-v3", "fal-cdn", "gcs")
@@ -69,29 +70,10 @@ LIFECYCLE_HEADERS = ("X-Fal-Object-Lifecycle", "X-Fal-Object-Lifecycle-Preferenc
 
 
 # --- helpers -------------------------------------------------------------------------------------
-@contextlib.contextmanager
-def storage_errors() -> Iterator[None]:
-    """Turn the store's errors into fal-shaped HTTP answers."""
-    try:
-        yield
-    except FileTooLarge as error:
-        raise HTTPError(413, f"Payload too large: {error}") from None
-    except TooManyParts as error:
-        raise HTTPError(413, f"Payload too large: {error}") from None
-    except StoreFull as error:
-        raise HTTPError(507, f"fal-mock {error}") from None
-    except UnknownUpload as error:
-        raise HTTPError(404, f"Upload not found: {error}") from None
-    except InvalidParts as error:
-        raise HTTPError(400, f"Invalid multipart upload: {error}") from None
-    except StorageError as error:  # pragma: no cover - every subclass is handled above
-        raise HTTPError(400, str(error)) from None
-
-
 def storage_type(request: Request, default: str) -> str:
     value = request.query_params.get("storage_type", default)
     if value not in STORAGE_TYPES:
-        raise HTTPError(400, f"Unsupported storage_type {value!r}; use one of {', '.join(STORAGE_TYPES)}")
+        raise PlainError(400, f"Unsupported storage_type {value!r}; use one of {', '.join(STORAGE_TYPES)}")
     return value
 
 
@@ -103,30 +85,13 @@ def lifetime_of(request: Request) -> float | None:
             try:
                 return lifecycle_seconds(value)
             except ValueError as error:
-                raise HTTPError(400, f"Invalid {name} header: {error}") from None
+                raise PlainError(400, f"Invalid {name} header: {error}") from None
     return None
 
 
 def header_file_name(request: Request, content_type: str) -> str:
     raw = request.headers.get("x-fal-file-name")
     return safe_file_name(urllib.parse.unquote(raw)) if raw else default_file_name(content_type)
-
-
-def check_cdn_auth(mock: MockServices, request: Request) -> None:
-    """A CDN token from ``/storage/auth/token`` (or a fal key) unless auth is off."""
-    if mock.settings.auth == "off":
-        return
-    parsed = auth.credential(request.headers.get("authorization"))
-    if parsed is None:
-        raise HTTPError(401, "Missing Authorization header: send 'Authorization: Bearer <token from "
-                             "/storage/auth/token>'")  # fmt: skip
-    scheme, value = parsed
-    if scheme == "bearer":
-        why = mock.files.authority.check_token(value)
-        if why is not None:
-            raise HTTPError(401, f"Invalid CDN token: {why}")
-        return
-    auth.check(mock.settings, request)
 
 
 async def json_object(request: Request) -> dict[str, Any]:
@@ -164,7 +129,7 @@ def declared_length(request: Request) -> int | None:
     if raw is None:
         return None
     if not raw.strip().isdigit():
-        raise HTTPError(400, "Invalid Content-Length header")
+        raise PlainError(400, "Invalid Content-Length header")
     return int(raw)
 
 
@@ -191,7 +156,7 @@ def draining(handler: Handler) -> Handler:
     async def wrapper(request: Request) -> Response:
         try:
             return await handler(request)
-        except FalMockError:
+        except (FalError, DomainError):
             await _drain(request)
             raise
 
@@ -205,14 +170,13 @@ def _signed_query(mock: MockServices, purpose: str, fields: dict[str, str]) -> s
 def _check_signed(mock: MockServices, request: Request, purpose: str) -> None:
     why = mock.files.authority.verify(purpose, dict(request.query_params))
     if why is not None:
-        raise HTTPError(403, f"Forbidden: {why}")
+        raise PlainError(403, f"Forbidden: {why}")
 
 
 # --- REST: token and initiate --------------------------------------------------------------------
 async def cdn_token(request: Request) -> Response:
     """``POST /storage/auth/token?storage_type=fal-cdn-v3`` (Python client)."""
     mock = services(request)
-    auth.check(mock.settings, request)
     storage_type(request, "fal-cdn-v3")
     await json_object(request)
     token = mock.files.issue_token()
@@ -235,7 +199,6 @@ async def _initiate_fields(request: Request) -> tuple[str, str]:
 async def initiate(request: Request) -> Response:
     """``POST /storage/upload/initiate`` → a signed ``upload_url`` for one PUT, and the ``file_url``."""
     mock = services(request)
-    auth.check(mock.settings, request)
     storage_type(request, "gcs")
     content_type, file_name = await _initiate_fields(request)
     lifetime = lifetime_of(request)
@@ -256,12 +219,10 @@ async def initiate(request: Request) -> Response:
 async def initiate_multipart(request: Request) -> Response:
     """``POST /storage/upload/initiate-multipart`` (JS, > 90 MiB) → a signed multipart ``upload_url``."""
     mock = services(request)
-    auth.check(mock.settings, request)
     storage_type(request, "fal-cdn-v3")
     content_type, file_name = await _initiate_fields(request)
-    with storage_errors():
-        session = mock.files.begin_multipart(file_name=file_name, content_type=content_type,
-                                             namespace=namespace(request), lifetime=lifetime_of(request))  # fmt: skip
+    session = mock.files.begin_multipart(file_name=file_name, content_type=content_type,
+                                         namespace=namespace(request), lifetime=lifetime_of(request))  # fmt: skip
     cdn = bases(request).cdn
     query = _signed_query(mock, "multipart:" + session.upload_id, {})
     body = {
@@ -278,12 +239,11 @@ async def cdn_upload(request: Request) -> Response:
     mock = services(request)
     fault = mock.files.cdn_upload_fault_status
     if fault:
-        raise HTTPError(fault, f"fal-mock: the CDN upload is failing on purpose (cdn_upload_fault_status={fault})")
-    check_cdn_auth(mock, request)
+        raise PlainError(fault, f"fal-mock: the CDN upload is failing on purpose (cdn_upload_fault_status={fault})")
     content_type = request.headers.get("content-type") or "application/octet-stream"
     file_name = header_file_name(request, content_type)
     lifetime = lifetime_of(request)
-    with storage_errors(), mock.files.sink() as sink:
+    with mock.files.sink() as sink:
         await receive_into(request, sink)
         expires_at = None if lifetime is None else mock.clock.now() + lifetime
         stored = mock.files.put_sink(sink, file_name=file_name, content_type=content_type,
@@ -299,12 +259,12 @@ async def signed_put(request: Request) -> Response:
     key = request.path_params["key"]
     match = parse_key(key)
     if match is None:
-        raise HTTPError(404, f"Path {request.url.path} not found")
+        raise PlainError(404, f"Path {request.url.path} not found")
     _check_signed(mock, request, "put:" + key)
     query = request.query_params
     content_type = request.headers.get("content-type") or query.get("content_type") or "application/octet-stream"
     lifetime = float(query["lifetime"]) if query.get("lifetime") else None
-    with storage_errors(), mock.files.sink() as sink:
+    with mock.files.sink() as sink:
         await receive_into(request, sink)
         expires_at = None if lifetime is None else mock.clock.now() + lifetime
         stored = mock.files.put_sink(sink, file_name=match.group("name"), content_type=content_type,
@@ -316,12 +276,10 @@ async def signed_put(request: Request) -> Response:
 async def multipart_begin(request: Request) -> Response:
     """``POST /files/upload/multipart`` (Python, > 100 MiB) → ``{access_url, uploadId}``."""
     mock = services(request)
-    check_cdn_auth(mock, request)
     content_type = request.headers.get("content-type") or "application/octet-stream"
-    with storage_errors():
-        session = mock.files.begin_multipart(file_name=header_file_name(request, content_type),
-                                             content_type=content_type, namespace=namespace(request),
-                                             lifetime=lifetime_of(request))  # fmt: skip
+    session = mock.files.begin_multipart(file_name=header_file_name(request, content_type),
+                                         content_type=content_type, namespace=namespace(request),
+                                         lifetime=lifetime_of(request))  # fmt: skip
     body = {"access_url": f"{bases(request).cdn}/files/{session.key}", "uploadId": session.upload_id}
     return fal_json(body, contract="storage/multipart-initiate-response", check=mock.settings.check_contracts,
                     headers=CORS)  # fmt: skip
@@ -332,11 +290,11 @@ def _session_for(mock: MockServices, request: Request) -> MultipartSession:
     upload_id = request.path_params["upload_id"]
     session = mock.files.multipart(upload_id)
     if session is None or session.key != request.path_params["key"]:
-        raise HTTPError(404, f"Upload not found: multipart upload {upload_id[:40]} is unknown, completed or expired")
+        raise PlainError(404, f"Upload not found: multipart upload {upload_id[:40]} is unknown, completed or expired")
     if "signature" in request.query_params:
         _check_signed(mock, request, "multipart:" + upload_id)
     else:
-        check_cdn_auth(mock, request)
+        auth.check_cdn(request)
     return session
 
 
@@ -347,13 +305,12 @@ async def multipart_part(request: Request) -> Response:
     session = _session_for(mock, request)
     raw = request.path_params["part"]
     if not raw.isdigit() or len(raw) > 9:
-        raise HTTPError(400, f"Invalid multipart upload: part number {raw[:20]!r} is not a positive integer")
+        raise PlainError(400, f"Invalid multipart upload: part number {raw[:20]!r} is not a positive integer")
     part_number = int(raw)
-    with storage_errors():
-        mock.files.check_part_number(part_number)
-        with mock.files.part_sink() as sink:
-            await receive_into(request, sink)
-            info = mock.files.put_part(session.upload_id, part_number, sink)
+    mock.files.check_part_number(part_number)
+    with mock.files.part_sink() as sink:
+        await receive_into(request, sink)
+        info = mock.files.put_part(session.upload_id, part_number, sink)
     body = {"partNumber": info.part_number, "etag": info.etag}
     return fal_json(body, contract="storage/multipart-part-response", check=mock.settings.check_contracts,
                     headers={"etag": info.etag, **CORS})  # fmt: skip
@@ -376,8 +333,7 @@ async def multipart_complete(request: Request) -> Response:
             raise ModelError([entry(["body", "parts", index], "Each part needs an integer partNumber and a string "
                                     "etag", "model_type", input=part)])  # fmt: skip
         listed.append((number, etag))
-    with storage_errors():
-        stored = mock.files.complete_multipart(session.upload_id, listed)
+    stored = mock.files.complete_multipart(session.upload_id, listed)
     body = {"access_url": f"{bases(request).cdn}/files/{stored.key}"}
     return fal_json(body, contract="storage/upload-response", check=mock.settings.check_contracts, headers=CORS)
 

@@ -27,11 +27,12 @@ from fal_mock import contracts
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...jobs.errors import HTTPError
-from ...webhooks.dispatcher import DeliveryNotFound, DeliveryStateError
+from ...jobs.errors import PlainError
+from ...services import MockServices
+from ...webhooks.errors import DeliveryNotFound, DeliveryStateError
 from ...webhooks.records import STATES, Delivery
-from ..context import MockServices, namespace, read_body, services
 from ..render import fal_json
+from ..request_parts import namespace, read_body, services
 
 MAX_IDLE_WAIT_SECONDS = 60.0
 MAX_CONTROL_BODY_BYTES = 64 * 1024
@@ -66,7 +67,7 @@ def _scoped(request: Request, mock: MockServices) -> Delivery:
     except DeliveryNotFound:
         delivery = None
     if delivery is None or (space and delivery.namespace != space):
-        raise HTTPError(404, f"Webhook delivery {delivery_id} not found")
+        raise PlainError(404, f"Webhook delivery {delivery_id} not found")
     return delivery
 
 
@@ -74,7 +75,7 @@ async def list_deliveries(request: Request) -> Response:
     mock = services(request)
     state = request.query_params.get("state") or None
     if state is not None and state not in STATES:
-        raise HTTPError(400, f"Invalid state {state!r}: use one of {', '.join(STATES)}")
+        raise PlainError(400, f"Invalid state {state!r}: use one of {', '.join(STATES)}")
     deliveries = mock.webhooks.deliveries(
         request_id=request.query_params.get("request_id") or None, namespace=namespace(request) or None, state=state
     )
@@ -109,9 +110,9 @@ async def idle(request: Request) -> Response:
     try:
         timeout = float(raw)
     except ValueError:
-        raise HTTPError(400, f"Invalid timeout {raw!r}: give seconds as a number") from None
+        raise PlainError(400, f"Invalid timeout {raw!r}: give seconds as a number") from None
     if not math.isfinite(timeout) or timeout < 0:
-        raise HTTPError(400, f"Invalid timeout {raw!r}: give seconds >= 0")
+        raise PlainError(400, f"Invalid timeout {raw!r}: give seconds >= 0")
     await mock.webhooks.wait_idle_async(min(timeout, MAX_IDLE_WAIT_SECONDS))
     return _journal(mock, mock.webhooks.deliveries(namespace=namespace(request) or None))
 
@@ -146,11 +147,11 @@ async def delay(request: Request) -> Response:
     try:
         data = json.loads(raw or b"{}")
     except ValueError:
-        raise HTTPError(400, 'The body must be JSON: {"seconds": <number >= 0>}') from None
+        raise PlainError(400, 'The body must be JSON: {"seconds": <number >= 0>}') from None
     try:
         contracts.validate(DELAY_CONTRACT, data)
     except contracts.ContractViolation as violation:
-        raise HTTPError(422, f"Invalid delay request: {'; '.join(violation.errors)}") from None
+        raise PlainError(422, f"Invalid delay request: {'; '.join(violation.errors)}") from None
     seconds = float(data["seconds"])
     return _entry(mock, _act(lambda: mock.webhooks.delay(delivery.id, seconds)))
 
@@ -159,9 +160,9 @@ def _act(operation: Callable[[], Delivery]) -> Delivery:
     try:
         result: Delivery = operation()
     except DeliveryNotFound as error:
-        raise HTTPError(404, str(error)) from None
+        raise PlainError(404, str(error)) from None
     except DeliveryStateError as error:
-        raise HTTPError(409, str(error)) from None
+        raise PlainError(409, str(error)) from None
     return result
 
 

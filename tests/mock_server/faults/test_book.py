@@ -20,7 +20,12 @@ from fal_mock.mock_server.faults.book import MODEL_ERRORS, FaultBook, FaultBookF
 from fal_mock.mock_server.settings import Settings
 from starlette.applications import Starlette
 
-from tests.support import AUTH, data_uri, png_bytes
+from tests.support import (
+    AUTH,
+    both_stores,  # noqa: F401 - every test on both stores
+    data_uri,
+    png_bytes,
+)
 
 MINIMAX = "fal-ai/minimax-video/image-to-video"
 LUCY = "fal-ai/decart/lucy-5b/image-to-video"
@@ -258,7 +263,7 @@ async def test_job_fault_completes_the_job_with_the_error(app: Starlette) -> Non
     assert status.json()["error_type"] == "image_too_small"
     assert result.status_code == 422
     assert result.json()["detail"][0]["ctx"] == {"min_height": 512, "min_width": 512}
-    assert app.state.mock.store.get_job(rid).labels["fault"] == "flt_1"
+    assert app.state.mock.store.get_job(rid).fault_id == "flt_1"
     assert fine.status_code == 200  # times=1: spent
 
 

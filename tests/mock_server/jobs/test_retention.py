@@ -4,7 +4,6 @@ oldest finished jobs, never an unfinished one, and the journal is capped and age
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +11,12 @@ import pytest
 from fal_mock.mock_server.clock import ManualClock
 from starlette.applications import Starlette
 
-from tests.support import AUTH, data_uri, png_bytes
+from tests.support import (
+    AUTH,
+    both_stores,  # noqa: F401 - every test on both stores
+    data_uri,
+    png_bytes,
+)
 
 MINIMAX = "fal-ai/minimax-video/image-to-video"
 LUCY = "fal-ai/decart/lucy-5b/image-to-video"
@@ -20,22 +24,10 @@ QUEUE = "https://queue.fal.run"
 IMAGE = data_uri(png_bytes())
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store_kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
-def build(make_app: Callable[..., Starlette], store_kind: str, tmp_path: Path) -> Callable[..., Starlette]:
-    """``make_app`` on the memory store or on a fresh data directory."""
-    count = iter(range(100))
-
-    def factory(**overrides: Any) -> Starlette:
-        if store_kind == "sqlite":
-            overrides.setdefault("data_dir", str(tmp_path / f"data-{next(count)}"))
-        return make_app(**overrides)
-
-    return factory
+def build(make_app: Callable[..., Starlette]) -> Callable[..., Starlette]:
+    """``make_app``: on the memory store and on a fresh data directory (``both_stores``)."""
+    return make_app
 
 
 async def submit(http: httpx.AsyncClient, endpoint: str = MINIMAX, **headers: str) -> dict[str, Any]:

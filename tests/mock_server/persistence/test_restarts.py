@@ -69,9 +69,9 @@ def test_restart_keeps_jobs_states_outputs_files_and_journal(tmp_path: Path) -> 
         assert http.get(again.json()["video"]["url"]).content == done_video
         # the inline (data URI) result too
         assert http.get(inline["response_url"].replace(first.url, base)).json() == inline_result
-        # the half-way job kept its read count: the next read is the 2nd, so it moves on
+        # the half-way job kept its read count: the next read is its 2nd (still IN_QUEUE), then it moves on
         status_url = halfway["status_url"].replace(first.url, base)
-        assert poll_until_completed(http, status_url) == ["IN_PROGRESS", "IN_PROGRESS", "COMPLETED"]
+        assert poll_until_completed(http, status_url) == ["IN_QUEUE", "IN_PROGRESS", "IN_PROGRESS", "COMPLETED"]
         assert http.get(halfway["response_url"].replace(first.url, base)).status_code == 200
         # the journal still holds the first run's requests, and new ids never repeat old ones
         journal = http.get(f"{base}/_mock/requests").json()["requests"]
@@ -216,10 +216,12 @@ async def test_orphaned_job_completes_when_polled(tmp_path: Path) -> None:
     request_id = await _crash_mid_generation(tmp_path, clock, "polls:1")
     app = _app(tmp_path, clock, progression="polls:1")
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=AUTH) as http:
+        async with app.router.lifespan_context(app), \
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=AUTH) as http:  # fmt: skip
+            await app.state.mock.runner.wait(request_id)  # startup recovery asked for the output again
             base = f"https://queue.fal.run/fal-ai/minimax-video/requests/{request_id}"
-            states = [(await http.get(f"{base}/status")).json()["status"] for _ in range(2)]
-            assert states == ["IN_PROGRESS", "COMPLETED"]
+            states = [(await http.get(f"{base}/status")).json()["status"] for _ in range(3)]
+            assert states == ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
             assert (await http.get(base)).status_code == 200
     finally:
         app.state.mock.close()
@@ -240,12 +242,14 @@ async def test_two_apps_on_one_store_generate_each_job_once(tmp_path: Path) -> N
         ):
             body = {"prompt": "once", "image_url": data_uri(png_bytes())}
             submitted = (await one.post(f"https://queue.fal.run/{MINIMAX}", json=body)).json()
-            assert second.state.mock.runner.start(submitted["request_id"]) is None  # the first holds the claim
-            states = [(await two.get(submitted["status_url"])).json()["status"] for _ in range(2)]
-            assert states == ["IN_PROGRESS", "COMPLETED"]
+            job = second_store.get_job(submitted["request_id"])
+            assert job is not None
+            second.state.mock.runner.request(job, urgent=True, on_ready=lambda _rid: None)  # asked twice: one render
+            states = [(await two.get(submitted["status_url"])).json()["status"] for _ in range(3)]
+            assert states == ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
             assert (await two.get(submitted["response_url"])).status_code == 200
-            assert first.state.mock.runner.cache.misses == 1
-            assert second.state.mock.runner.cache.misses == 0  # the second never rendered it
+            assert first.state.mock.runner.generator.cache.misses == 1
+            assert second.state.mock.runner.generator.cache.misses == 0  # the second never rendered it
     finally:
         first.state.mock.close()
         second.state.mock.close()
@@ -294,11 +298,12 @@ def test_generation_claims_last_generation_lease_seconds(tmp_path: Path, lease: 
     store = SqliteStore.open(tmp_path)
     app = create_app(Settings(data_dir=str(tmp_path), generation_lease_seconds=lease), store=store)
     try:
-        store.add_job(make_job(1))
+        job = make_job(1)
+        job.inputs = dict(job.arguments)
+        store.add_job(job)
         before = time.time()
-        future = app.state.mock.runner.start("req-00001")
-        assert future is not None
-        future.result(timeout=60)
+        app.state.mock.runner.request(job, urgent=False, on_ready=lambda _rid: None)
+        assert app.state.mock.runner.wait_blocking("req-00001", timeout=60)
         until = store._read("SELECT claim_until FROM jobs WHERE request_id = 'req-00001'")[0][0]
         assert before + lease <= until <= time.time() + lease
     finally:

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fal_mock.mock_server.jobs.model import Job, JobState, Outcome
-from fal_mock.mock_server.persistence.memory import MemoryStore, StateStore
+from fal_mock.mock_server.jobs.model import Job, JobState, Origin, Outcome
+from fal_mock.mock_server.persistence import MemoryStore, StateStore
 from fal_mock.mock_server.persistence.sqlite import (
     DataDirInUse,
     IncompatibleDataDir,
@@ -38,8 +38,7 @@ def make_job(seq: int, *, namespace: str = "", app_id: str = APP, progression: s
         submitted_at=1000.0 + seq,
         arguments={"prompt": f"p{seq}", "image_url": "data:image/png;base64,AAAA"},
         progression=progression,
-        bases={"queue": "https://queue.fal.run"},
-        headers={"x-fal-queue-priority": "normal"},
+        origin=Origin("https://v3.fal.media"),
     )
 
 
@@ -48,7 +47,7 @@ def finish(store: StateStore, job: Job, *, at: float, expires: float, result_byt
         current = store.get_job(job.request_id)
         assert current is not None
         current.outcome = Outcome(status_code=200, body={"video": {}}, result_bytes=result_bytes,
-                                  log_lines=[("done", "INFO")])  # fmt: skip
+                                  log_lines=(("done", "INFO"),))  # fmt: skip
         current.state = JobState.COMPLETED
         current.completed_at = at
         current.result_expires_at = expires
@@ -72,11 +71,14 @@ def test_jobs_round_trip_and_writes_need_save(store: StateStore) -> None:
         current = store.get_job(job.request_id)
         assert current is not None
         current.reads += 2
-        current.labels["target_state"] = "IN_PROGRESS"
+        current.pushed_to = JobState.IN_PROGRESS
+        unsaved = store.get_job(job.request_id)
+        assert unsaved is not None
+        assert (unsaved.reads, unsaved.pushed_to) == (0, None)  # a copy: nothing counts before save_job
         store.save_job(current)
     again = store.get_job(job.request_id)
     assert again is not None
-    assert (again.reads, again.labels, again.arguments) == (2, {"target_state": "IN_PROGRESS"}, job.arguments)
+    assert (again.reads, again.pushed_to, again.arguments) == (2, JobState.IN_PROGRESS, job.arguments)
     assert store.get_job("nope") is None
 
 
@@ -89,7 +91,7 @@ def test_outcome_survives_the_round_trip(store: StateStore) -> None:
     assert loaded.outcome is not None
     assert loaded.state is JobState.COMPLETED
     assert loaded.outcome.result_bytes == 321
-    assert loaded.outcome.log_lines == [("done", "INFO")]
+    assert loaded.outcome.log_lines == (("done", "INFO"),)
 
 
 def test_sequences_never_repeat_across_threads(store: StateStore) -> None:
@@ -254,7 +256,9 @@ def test_sqlite_refuses_a_foreign_schema(tmp_path: Path) -> None:
 def test_sqlite_claims_lapse_by_time_and_by_run(tmp_path: Path) -> None:
     store = SqliteStore.open(tmp_path)
     try:
-        store.add_job(make_job(1))
+        wanted = make_job(1)
+        wanted.render_wanted = True  # only a job whose output was asked for can be orphaned
+        store.add_job(wanted)
         owner = f"{store.run_id}/1"
         assert store.claim("req-00001", owner, now=0.0, until=10.0)
         assert not store.claim("req-00001", f"{store.run_id}/2", now=5.0, until=15.0)

@@ -1,6 +1,6 @@
 """The webhook dispatcher without the web app: payloads, signing, retries on the clock, policy, journal.
 
-Jobs are built directly and handed to ``on_job_completed`` (the queue's completion
+Jobs are built directly and handed to ``job_completed`` (the queue's completion
 listener); receivers are small ASGI apps reached through ``dispatcher.route`` or an
 ``httpx.MockTransport`` — no sockets.  Retries are driven with a ``ManualClock`` and
 ``deliver_due()``; waits are ``wait_for``/``wait_idle`` (conditions, no sleeps).
@@ -24,10 +24,12 @@ from fal_mock.mock_server.clock import DEFAULT_EPOCH, ManualClock, SystemClock
 from fal_mock.mock_server.edge.hosts import Bases
 from fal_mock.mock_server.files.store import FileStore
 from fal_mock.mock_server.jobs.errors import ModelError, RequestError, entry
-from fal_mock.mock_server.jobs.model import Job, JobState, Outcome, VideoRef
+from fal_mock.mock_server.jobs.model import Job, JobState, Outcome, OutputFile
 from fal_mock.mock_server.jobs.runner import failure_outcome
+from fal_mock.mock_server.persistence import StateStore
 from fal_mock.mock_server.settings import Settings
-from fal_mock.mock_server.webhooks.dispatcher import DeliveryNotFound, DeliveryStateError, WebhookDispatcher
+from fal_mock.mock_server.webhooks.dispatcher import WebhookDispatcher
+from fal_mock.mock_server.webhooks.errors import DeliveryNotFound, DeliveryStateError
 from fal_mock.mock_server.webhooks.policy import (
     PAYLOAD_ERROR_TEXT,
     delivery_payload,
@@ -37,6 +39,7 @@ from fal_mock.mock_server.webhooks.policy import (
 )
 
 from tests.mock_server.edge.api._receiver import Recorder
+from tests.support import both_stores  # noqa: F401 - every test on both stores
 
 T0 = DEFAULT_EPOCH
 MINIMAX = "fal-ai/minimax-video/image-to-video"
@@ -45,9 +48,9 @@ KEY = "elephant/AbCdEfGhIjKlMnOpQrStU_output.mp4"
 
 
 def video_outcome(file_key: str | None = KEY, sha: str = "0" * 64) -> Outcome:
-    ref = VideoRef(sha, 10, 64, 48, 24, 48, 2.0, file_key, "output.mp4", file_key is None)
+    ref = OutputFile(("video",), sha, 10, "video/mp4", "output.mp4", file_key, {"width": 64, "height": 48})
     body = {"video": {"content_type": "video/mp4", "file_name": "output.mp4", "file_size": 10}}
-    return Outcome(status_code=200, body=body, video=ref)
+    return Outcome(status_code=200, body=body, files=(ref,))
 
 
 def make_job(
@@ -56,13 +59,14 @@ def make_job(
     rid: str = "019b76da-a800-7bbf-a670-15f9a5ac66de",
     outcome: Outcome | None = None,
     bases: Bases | None = None,
-    headers: dict[str, str] | None = None,
+    payload_error: bool = False,
     namespace: str = "",
 ) -> Job:
     return Job(
         request_id=rid, endpoint_id=MINIMAX, app_id="fal-ai/minimax-video", namespace=namespace, seq=1,
-        submitted_at=T0, arguments={}, progression="immediate", bases=(bases or Bases.fal()).to_json(),
-        webhook_url=url, headers=headers or {}, state=JobState.COMPLETED, outcome=outcome or video_outcome(),
+        submitted_at=T0, arguments={}, progression="immediate", origin=(bases or Bases.fal()).origin,
+        webhook_url=url, webhook_payload_error=payload_error, state=JobState.COMPLETED,
+        outcome=outcome or video_outcome(),
     )  # fmt: skip
 
 
@@ -79,12 +83,13 @@ Factory = Callable[..., WebhookDispatcher]
 
 
 @pytest.fixture
-def make_dispatcher(clock: ManualClock, files: FileStore) -> Iterator[Factory]:
+def make_dispatcher(clock: ManualClock, files: FileStore, state_store: StateStore) -> Iterator[Factory]:
     made: list[WebhookDispatcher] = []
 
     def factory(transport: httpx.AsyncBaseTransport | None = None, **overrides: Any) -> WebhookDispatcher:
         settings = Settings.from_mapping({"check_contracts": True, **overrides})
-        dispatcher = WebhookDispatcher(settings=settings, clock=clock, files=files, transport=transport)
+        dispatcher = WebhookDispatcher(settings=settings, clock=clock, files=files, transport=transport,
+                                       store=state_store, owner="test/1/runner")  # fmt: skip
         made.append(dispatcher)
         return dispatcher
 
@@ -218,7 +223,7 @@ def test_first_attempt_goes_out_at_once_signed_with_the_clock(make_dispatcher: F
     receiver = Recorder(200)
     dispatcher.route("http://hooks.test", receiver.app)
     job = make_job()
-    dispatcher.on_job_completed(job)
+    dispatcher.job_completed(job)
     delivery = dispatcher.wait_for(job.request_id)
     assert delivery.state == "delivered"
     assert delivery.in_process
@@ -239,7 +244,7 @@ def test_first_attempt_goes_out_at_once_signed_with_the_clock(make_dispatcher: F
 
 def test_jobs_without_a_webhook_url_get_no_delivery(make_dispatcher: Factory) -> None:
     dispatcher = make_dispatcher()
-    dispatcher.on_job_completed(make_job(None))
+    dispatcher.job_completed(make_job(None))
     assert dispatcher.deliveries() == []
 
 
@@ -248,7 +253,7 @@ def test_retries_follow_the_clock_schedule_then_succeed(make_dispatcher: Factory
     receiver = Recorder(500, 503, 500, 200)
     dispatcher.route("hooks.test", receiver.app)
     job = make_job()
-    dispatcher.on_job_completed(job)
+    dispatcher.job_completed(job)
     first = dispatcher.wait_for(job.request_id)
     assert (first.state, first.next_attempt_at, first.error) == ("pending", T0 + 10, "HTTP 500")
 
@@ -281,7 +286,7 @@ def test_gives_up_after_the_last_retry(make_dispatcher: Factory, clock: ManualCl
     dispatcher = make_dispatcher(max_webhook_retries=2, webhook_retry_base_seconds=1)
     dispatcher.route("hooks.test", Recorder(500).app)
     job = make_job()
-    dispatcher.on_job_completed(job)
+    dispatcher.job_completed(job)
     for attempt in (2, 3):
         dispatcher.wait_for(job.request_id, attempts=attempt - 1)
         clock.advance(10)
@@ -297,7 +302,7 @@ def test_redirects_are_not_followed_and_count_as_failures(make_dispatcher: Facto
     receiver = Recorder(302)
     dispatcher.route("hooks.test", receiver.app)
     job = make_job()
-    dispatcher.on_job_completed(job)
+    dispatcher.job_completed(job)
     delivery = dispatcher.wait_for(job.request_id)
     assert delivery.state == "pending"
     assert delivery.attempts[0].status_code == 302
@@ -311,7 +316,7 @@ def test_connection_failures_are_recorded_and_retried(make_dispatcher: Factory) 
 
     dispatcher = make_dispatcher(transport=httpx.MockTransport(refuse))
     job = make_job("http://127.0.0.1:9/hook")
-    dispatcher.on_job_completed(job)
+    dispatcher.job_completed(job)
     delivery = dispatcher.wait_for(job.request_id)
     assert delivery.state == "pending"
     assert delivery.attempts[0].status_code is None
@@ -323,7 +328,7 @@ def test_a_receiver_slower_than_the_timeout_fails_the_attempt(make_dispatcher: F
     dispatcher = make_dispatcher(webhook_timeout_seconds=0.05)
     dispatcher.route("hooks.test", Recorder(200, gate=gate).app)
     job = make_job()
-    dispatcher.on_job_completed(job)
+    dispatcher.job_completed(job)
     delivery = dispatcher.wait_for(job.request_id)
     gate.set()
     assert delivery.error == "timed out after 0.05 s"
@@ -339,7 +344,7 @@ def test_refused_targets_fail_without_a_network_attempt(make_dispatcher: Factory
 
     dispatcher = make_dispatcher(transport=httpx.MockTransport(record))
     job = make_job("https://hooks.example.com/fal")
-    dispatcher.on_job_completed(job)
+    dispatcher.job_completed(job)
     [delivery] = dispatcher.deliveries()
     assert delivery.state == "failed"
     assert delivery.attempts == ()
@@ -350,8 +355,9 @@ def test_refused_targets_fail_without_a_network_attempt(make_dispatcher: Factory
     assert sent == []
 
     allowing = make_dispatcher(transport=httpx.MockTransport(record), webhook_allow_hosts=("*.example.com",))
-    allowing.on_job_completed(job)
-    assert allowing.wait_for(job.request_id).state == "delivered"
+    allowed = make_job("https://hooks.example.com/fal", rid=rid(9))
+    allowing.job_completed(allowed)
+    assert allowing.wait_for(allowed.request_id).state == "delivered"
     assert [str(request.url) for request in sent] == ["https://hooks.example.com/fal"]
 
 
@@ -361,8 +367,8 @@ def test_a_slow_receiver_does_not_hold_up_other_deliveries(make_dispatcher: Fact
     dispatcher.route("http://hooks.test/slow", Recorder(200, gate=gate).app)
     fast = Recorder(200)
     dispatcher.route("http://hooks.test/fast", fast.app)
-    dispatcher.on_job_completed(make_job("http://hooks.test/slow", rid=rid(1)))
-    dispatcher.on_job_completed(make_job("http://hooks.test/fast", rid=rid(2)))
+    dispatcher.job_completed(make_job("http://hooks.test/slow", rid=rid(1)))
+    dispatcher.job_completed(make_job("http://hooks.test/fast", rid=rid(2)))
     assert dispatcher.wait_for(rid(2)).state == "delivered"
     assert dispatcher.deliveries(request_id=rid(1))[0].state == "sending"
     assert not dispatcher.idle()
@@ -377,8 +383,8 @@ def test_pause_delay_resume_delivers_out_of_order(make_dispatcher: Factory, cloc
     receiver = Recorder(200)
     dispatcher.route("hooks.test", receiver.app)
     dispatcher.pause()
-    dispatcher.on_job_completed(make_job(rid=rid(1)))
-    dispatcher.on_job_completed(make_job(rid=rid(2)))
+    dispatcher.job_completed(make_job(rid=rid(1)))
+    dispatcher.job_completed(make_job(rid=rid(2)))
     first, second = dispatcher.deliveries()
     assert (first.state, second.state) == ("pending", "pending")
     assert dispatcher.deliver_due() == []  # held while paused
@@ -398,7 +404,7 @@ def test_resend_is_a_new_delivery_of_the_same_payload(make_dispatcher: Factory) 
     receiver = Recorder(200)
     dispatcher.route("hooks.test", receiver.app)
     job = make_job()
-    dispatcher.on_job_completed(job)
+    dispatcher.job_completed(job)
     original = dispatcher.wait_for(job.request_id)
     again = dispatcher.resend(original.id)
     assert again.id != original.id
@@ -415,7 +421,7 @@ def test_drop_stops_the_retries(make_dispatcher: Factory, clock: ManualClock) ->
     receiver = Recorder(500)
     dispatcher.route("hooks.test", receiver.app)
     job = make_job()
-    dispatcher.on_job_completed(job)
+    dispatcher.job_completed(job)
     delivery = dispatcher.wait_for(job.request_id)
     assert dispatcher.drop(delivery.id).state == "dropped"
     clock.advance(3600)
@@ -429,7 +435,7 @@ def test_trigger_sends_now_whatever_the_schedule(make_dispatcher: Factory) -> No
     receiver = Recorder(500, 200)
     dispatcher.route("hooks.test", receiver.app)
     job = make_job()
-    dispatcher.on_job_completed(job)
+    dispatcher.job_completed(job)
     delivery = dispatcher.wait_for(job.request_id)
     assert delivery.next_attempt_at == T0 + 7
     dispatcher.trigger(delivery.id)
@@ -452,9 +458,9 @@ def test_payload_error_can_be_forced_per_request(make_dispatcher: Factory) -> No
     dispatcher = make_dispatcher()
     dispatcher.route("hooks.test", Recorder(200).app)
     dispatcher.force_payload_error(rid(1))
-    dispatcher.on_job_completed(make_job(rid=rid(1)))
-    dispatcher.on_job_completed(make_job(rid=rid(2), headers={"x-fal-mock-webhook-unserializable": "true"}))
-    dispatcher.on_job_completed(make_job(rid=rid(3)))
+    dispatcher.job_completed(make_job(rid=rid(1)))
+    dispatcher.job_completed(make_job(rid=rid(2), payload_error=True))
+    dispatcher.job_completed(make_job(rid=rid(3)))
     bodies = [dispatcher.wait_for(rid(n)).json() for n in (1, 2, 3)]
     assert [body["payload"] is None for body in bodies] == [True, True, False]
     assert bodies[0]["payload_error"] == bodies[1]["payload_error"] == PAYLOAD_ERROR_TEXT
@@ -466,7 +472,7 @@ def test_journal_is_bounded_and_never_drops_unfinished_deliveries(make_dispatche
     dispatcher.route("hooks.test", Recorder(200).app)
     dispatcher.pause()
     for n in (1, 2, 3):
-        dispatcher.on_job_completed(make_job(rid=rid(n)))
+        dispatcher.job_completed(make_job(rid=rid(n)))
     assert len(dispatcher.deliveries()) == 3  # all pending: kept
     dispatcher.resume()
     assert dispatcher.wait_idle(5)
@@ -485,7 +491,7 @@ def test_secrets_stay_out_of_the_journal_and_logs(make_dispatcher: Factory, capl
     url = "http://user:hunter2@127.0.0.1:9/hook?token=s3cret&job=7"
     job = make_job(url)
     with caplog.at_level(logging.DEBUG, logger="fal_mock"):
-        dispatcher.on_job_completed(job)
+        dispatcher.job_completed(job)
         delivery = dispatcher.wait_for(job.request_id)
     assert sent == [url]  # the receiver gets the URL it asked for
     journal = json.dumps([d.to_json(include_body=True) for d in dispatcher.deliveries()])
@@ -499,8 +505,8 @@ def test_secrets_stay_out_of_the_journal_and_logs(make_dispatcher: Factory, capl
 def test_clear_and_close(make_dispatcher: Factory) -> None:
     dispatcher = make_dispatcher()
     dispatcher.route("hooks.test", Recorder(200).app)
-    dispatcher.on_job_completed(make_job(rid=rid(1), namespace="a"))
-    dispatcher.on_job_completed(make_job(rid=rid(2), namespace="b"))
+    dispatcher.job_completed(make_job(rid=rid(1), namespace="a"))
+    dispatcher.job_completed(make_job(rid=rid(2), namespace="b"))
     dispatcher.wait_idle(5)
     assert dispatcher.clear("a") == 1
     assert [d.request_id for d in dispatcher.deliveries()] == [rid(2)]
@@ -517,14 +523,15 @@ def test_wait_for_times_out_with_the_journal(make_dispatcher: Factory) -> None:
         dispatcher.wait_for("nope", timeout=0.01)
 
 
-def test_with_the_wall_clock_retries_go_out_by_themselves(files: FileStore) -> None:
+def test_with_the_wall_clock_retries_go_out_by_themselves(files: FileStore, state_store: StateStore) -> None:
     settings = Settings(webhook_retry_base_seconds=0.01, check_contracts=True)
-    dispatcher = WebhookDispatcher(settings=settings, clock=SystemClock(), files=files)
+    dispatcher = WebhookDispatcher(settings=settings, clock=SystemClock(), files=files, store=state_store,
+                                   owner="test/1/runner")  # fmt: skip
     try:
         receiver = Recorder(500, 200)
         dispatcher.route("hooks.test", receiver.app)
         job = make_job()
-        dispatcher.on_job_completed(job)
+        dispatcher.job_completed(job)
         done = dispatcher.wait_for(job.request_id, attempts=2)
     finally:
         dispatcher.close()

@@ -13,9 +13,15 @@ from typing import Any
 import httpx
 import pytest
 from fal_mock.mock_server.clock import ManualClock
+from fal_mock.mock_server.control import MockControl
 from starlette.applications import Starlette
 
-from tests.support import AUTH, data_uri, png_bytes
+from tests.support import (
+    AUTH,
+    both_stores,  # noqa: F401 - every test on both stores
+    data_uri,
+    png_bytes,
+)
 
 LUCY = "fal-ai/decart/lucy-5b/image-to-video"
 MINIMAX = "fal-ai/minimax-video/image-to-video"
@@ -59,10 +65,10 @@ async def test_status_codes_follow_the_state(make_app: Callable[..., Starlette])
     async with http(make_app(progression="polls:1")) as client:
         body = await submit(client)
         seen = []
-        for _ in range(3):
+        for _ in range(4):
             response = await client.get(body["status_url"])
             seen.append((response.status_code, response.json()["status"]))
-        assert seen == [(202, "IN_PROGRESS"), (200, "COMPLETED"), (200, "COMPLETED")]
+        assert seen == [(202, "IN_QUEUE"), (202, "IN_PROGRESS"), (200, "COMPLETED"), (200, "COMPLETED")]
 
 
 async def test_invalid_input_is_accepted_then_completes_with_error(client: httpx.AsyncClient) -> None:
@@ -129,7 +135,7 @@ async def test_every_state_carries_the_keys_python_indexes(make_app: Callable[..
         body = await submit(client)
         assert {"request_id", "response_url", "status_url", "cancel_url", "queue_position"} <= body.keys()
         states: dict[str, dict[str, Any]] = {}
-        for _ in range(4):
+        for _ in range(5):
             status = (await client.get(body["status_url"], params={"logs": "1"})).json()
             states[status["status"]] = status
         assert set(states) == {"IN_QUEUE", "IN_PROGRESS", "COMPLETED"}
@@ -146,6 +152,7 @@ async def test_logs_are_null_unless_asked_and_deterministic(make_app: Callable[.
         async with http(make_app(progression="polls:1", seed=7)) as client:
             body = await submit(client)
             without = (await client.get(body["status_url"])).json()["logs"]
+            await client.get(body["status_url"])
             with_logs = (await client.get(body["status_url"], params={"logs": "true"})).json()["logs"]
             return without, with_logs
 
@@ -204,21 +211,26 @@ async def test_bad_platform_headers_are_request_errors(client: httpx.AsyncClient
     assert response.headers["x-fal-error-type"] == "bad_request"
 
 
-async def test_low_priority_waits_behind_normal(make_app: Callable[..., Starlette], clock: ManualClock) -> None:
+def advance(app: Starlette, seconds: float) -> None:
+    """Move the app's manual clock as the control plane does (jobs whose moment came complete, outputs awaited)."""
+    MockControl(app.state.mock).advance_clock(seconds)
+
+
+async def test_low_priority_waits_behind_normal(make_app: Callable[..., Starlette]) -> None:
     app = make_app(progression="realistic", realistic_concurrency=1)
     async with http(app) as client:
         first = await submit(client)
-        clock.advance(3.0)  # past its queue latency: the first job takes the only runner
+        advance(app, 3.0)  # past its queue latency: the first job takes the only runner
         assert (await client.get(first["status_url"])).json()["status"] == "IN_PROGRESS"
         low = await submit(client, headers={"x-fal-queue-priority": "low"})
         normal = await submit(client, headers={"x-fal-queue-priority": "normal"})
-        clock.advance(3.0)  # both are eligible now, and both wait for the runner
+        advance(app, 3.0)  # both are eligible now, and both wait for the runner
         positions = {name: (await client.get(b["status_url"])).json()["queue_position"] for name, b in
                      [("low", low), ("normal", normal)]}  # fmt: skip
         assert positions == {"normal": 0, "low": 1}
         order: list[str] = []
         for _ in range(4):
-            clock.advance(30.0)
+            advance(app, 30.0)
             for name, b in [("low", low), ("normal", normal)]:
                 status = (await client.get(b["status_url"])).json()
                 if status["status"] == "COMPLETED" and name not in order:
@@ -289,6 +301,7 @@ async def test_cancel_queued_job(make_app: Callable[..., Starlette]) -> None:
 async def test_cancel_running_job_lets_it_finish(make_app: Callable[..., Starlette]) -> None:
     async with http(make_app(progression="polls:1")) as client:
         body = await submit(client)
+        assert (await client.get(body["status_url"])).json()["status"] == "IN_QUEUE"
         assert (await client.get(body["status_url"])).json()["status"] == "IN_PROGRESS"
         assert (await client.put(body["cancel_url"])).status_code == 202
         status = (await client.get(body["status_url"])).json()
@@ -405,6 +418,7 @@ async def test_start_timeout_met_runs_normally(make_app: Callable[..., Starlette
     async with http(make_app(progression="polls:1")) as client:
         body = await submit(client, headers={"x-fal-request-timeout": "2"})
         clock.advance(1)
+        assert (await client.get(body["status_url"])).json()["status"] == "IN_QUEUE"  # read 1 of polls:1
         assert (await client.get(body["status_url"])).json()["status"] == "IN_PROGRESS"  # started inside the deadline
         clock.advance(100)
         assert (await client.get(body["status_url"])).json()["status"] == "COMPLETED"
@@ -432,15 +446,15 @@ async def test_progression_header_overrides_per_request(make_app: Callable[..., 
         assert bad.status_code == 400
 
 
-async def test_realistic_progression_follows_the_clock(make_app: Callable[..., Starlette], clock: ManualClock) -> None:
+async def test_realistic_progression_follows_the_clock(make_app: Callable[..., Starlette]) -> None:
     app = make_app(progression="realistic")
     async with http(app) as client:
         body = await submit(client, LUCY)
         assert (await client.get(body["status_url"])).json()["status"] == "IN_QUEUE"
         job = app.state.mock.store.get_job(body["request_id"])
-        clock.advance(job.planned_queue_seconds + 0.01)
+        advance(app, job.planned_queue_seconds + 0.01)
         assert (await client.get(body["status_url"])).json()["status"] == "IN_PROGRESS"
-        clock.advance(job.planned_inference_seconds)
+        advance(app, job.planned_inference_seconds)
         done = (await client.get(body["status_url"])).json()
         assert done["status"] == "COMPLETED"
         assert done["metrics"]["inference_time"] == job.planned_inference_seconds

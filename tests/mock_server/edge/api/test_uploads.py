@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from fal_mock.fixtures import FalRouting
 from fal_mock.mock_server.clock import ManualClock
+from fal_mock.mock_server.control import MockControl
 from fal_mock.mock_server.edge.hosts import FAL_HOSTS
-from fal_mock.mock_server.jobs.model import JobState
 from fal_mock.mock_server.video.yuv import fit_image
 from PIL import Image
 from starlette.applications import Starlette
@@ -538,13 +538,10 @@ async def test_eviction_keeps_inputs_of_unfinished_jobs(make_app: AppFactory) ->
         image = await upload(png)
         answer = await http.post(f"https://queue.fal.run/{MINIMAX}", json={"prompt": "p", "image_url": image})
         submitted = answer.json()
-        # The runner works ahead of the (manual) state: the video is stored now, while the job is unfinished.
-        await app.state.mock.runner.wait(submitted["request_id"])
         filler = [await upload(bytes([k]) * (100 * KiB)) for k in range(6)]
         assert [(await http.get(url)).status_code for url in filler[:3]] == [404, 404, 404]  # oldest went first
         assert (await http.get(image)).status_code == 200  # older still, but an unfinished job needs it
-        request_id = submitted["request_id"]
-        app.state.mock.queue.push(request_id, JobState.COMPLETED)
+        MockControl(app.state.mock).complete_all()  # generated now, from the input the store kept
         result = await http.get(submitted["response_url"])
         assert result.status_code == 200
         video = await http.get(result.json()["video"]["url"])

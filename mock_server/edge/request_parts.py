@@ -1,34 +1,25 @@
-"""The app's wiring (:class:`MockServices`) and per-request facts handlers need.
+"""What every handler reads from a request: the app's services, its URL bases, its namespace, its body.
 
-``create_app`` builds one :class:`MockServices` and hangs it on ``app.state.mock``;
-there is no module-level state anywhere.  Helpers here read what every handler
-needs from a request: its services, its URL bases, its namespace and a body read
-under the size limit.
+``create_app`` hangs one :class:`~..services.MockServices` on ``app.state.mock`` (there is no
+module-level state anywhere).  The namespace (``X-Fal-Mock-Namespace``, or a ``Key ns-<name>:…``
+key) is checked once, by the gateway (:func:`namespace_refusal`); handlers only read it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 
-from ..clock import Clock
-from ..jobs.endpoints import EndpointRegistry
-from ..jobs.errors import HTTPError
-from ..settings import Settings
+from ..clock import ManualClock
+from ..control import MockControl
+from ..jobs.errors import PlainError
+from ..services import MockServices
 from .hosts import Bases
-
-if TYPE_CHECKING:
-    from ..faults.book import FaultBook
-    from ..files.store import FileStore
-    from ..jobs.queue import JobQueue
-    from ..jobs.runner import Runner
-    from ..persistence.memory import StateStore
-    from ..webhooks.dispatcher import WebhookDispatcher
 
 NAMESPACE_HEADER = "x-fal-mock-namespace"
 _NAMESPACE_HEADER_BYTES = NAMESPACE_HEADER.encode()
@@ -36,45 +27,6 @@ PROGRESSION_HEADER = "x-fal-mock-progression"
 _NAMESPACE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 #: A key id ``ns-<namespace>`` (``FAL_KEY=ns-<namespace>:<secret>``) stands for ``X-Fal-Mock-Namespace: <namespace>``.
 KEY_NAMESPACE_PREFIX = "ns-"
-
-
-@dataclass
-class MockServices:
-    """Everything one app instance owns."""
-
-    settings: Settings
-    clock: Clock
-    store: StateStore
-    files: FileStore
-    registry: EndpointRegistry
-    runner: Runner
-    queue: JobQueue
-    #: Webhook deliveries: dispatcher thread, signing key, delivery journal (see webhooks.py).
-    webhooks: WebhookDispatcher
-    #: Queued faults (``fail_next``): the gateway's fault stage and the queue's creation hook spend them.
-    faults: FaultBook
-
-    def advance_clock(self, seconds: float) -> float:
-        """Move a manual clock ``seconds`` forward, then let time-driven work catch up.
-
-        Settles every unfinished job (``realistic`` progression, start deadlines), drops
-        results that expired, and starts webhook attempts that became due.  Returns the
-        new time.  Raises TypeError on the system clock, which nobody moves.
-        """
-        advance = getattr(self.clock, "advance", None)
-        if not callable(advance):
-            raise TypeError(f"the app runs on {self.clock!r}, which cannot be advanced (use the setting clock=manual)")
-        now = float(advance(seconds))
-        self.queue.settle()
-        self.queue.prune()
-        self.webhooks.deliver_due()
-        return now
-
-    def close(self) -> None:
-        self.runner.close()
-        self.webhooks.close()
-        self.store.close()
-        self.files.close()
 
 
 def services(connection: HTTPConnection) -> MockServices:
@@ -87,13 +39,23 @@ def bases(connection: HTTPConnection) -> Bases:
 
 
 def namespace(connection: HTTPConnection) -> str:
-    """The caller's namespace (``X-Fal-Mock-Namespace``), "" when none was sent."""
-    value = connection.headers.get(NAMESPACE_HEADER, "").strip()
-    if not value:
-        return ""
-    if not _NAMESPACE.match(value):
-        raise HTTPError(400, f"Invalid {NAMESPACE_HEADER} header: use 1-64 characters of A-Z a-z 0-9 . _ -")
-    return value
+    """The caller's namespace (``X-Fal-Mock-Namespace``, checked by the gateway), "" when none was sent."""
+    return connection.headers.get(NAMESPACE_HEADER, "").strip()
+
+
+def control(connection: HTTPConnection) -> MockControl:
+    """The control plane of the request's app."""
+    return MockControl(services(connection))
+
+
+def namespace_refusal(scope: Any) -> PlainError | None:
+    """The gateway's namespace stage: a malformed ``X-Fal-Mock-Namespace`` is a 400 for every route."""
+    for key, value in scope.get("headers") or ():
+        if key == _NAMESPACE_HEADER_BYTES:
+            text = value.decode("latin-1").strip()
+            if text and not _NAMESPACE.match(text):
+                return PlainError(400, f"Invalid {NAMESPACE_HEADER} header: use 1-64 characters of A-Z a-z 0-9 . _ -")
+    return None
 
 
 def _no_constant(name: str) -> Any:
@@ -122,17 +84,27 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared is not None:
         try:
             if int(declared) > limit:
-                raise HTTPError(413, f"Request body too large: {int(declared)} bytes (limit {limit} bytes)")
+                raise PlainError(413, f"Request body too large: {int(declared)} bytes (limit {limit} bytes)")
         except ValueError:
-            raise HTTPError(400, "Invalid Content-Length header") from None
+            raise PlainError(400, "Invalid Content-Length header") from None
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise HTTPError(413, f"Request body too large: more than {limit} bytes (limit {limit} bytes)")
+            raise PlainError(413, f"Request body too large: more than {limit} bytes (limit {limit} bytes)")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def wait_on_clock(mock: MockServices, seconds: float) -> None:
+    """Let ``seconds`` pass on the app's clock: really waited on the wall clock, advanced on a manual one."""
+    if seconds <= 0:
+        return
+    if isinstance(mock.clock, ManualClock):
+        await asyncio.to_thread(MockControl(mock).spend, seconds)
+    else:
+        await asyncio.sleep(seconds)
 
 
 def key_namespace(authorization: str) -> str | None:

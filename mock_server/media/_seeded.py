@@ -12,9 +12,21 @@ import struct
 from collections.abc import Sequence
 from typing import TypeVar
 
-__all__ = ["SeededStream", "derive_key"]
+from .errors import MediaError
+
+__all__ = ["SeededStream", "derive_key", "seed_bytes"]
 
 T = TypeVar("T")
+
+
+def seed_bytes(seed: object) -> bytes:
+    """``seed`` as bytes; anything but bytes, bytearray or memoryview is a :class:`.errors.MediaError`.
+
+    (``bytes(5)`` would silently be five zero bytes, and a ``str`` has no single encoding.)
+    """
+    if isinstance(seed, bytes | bytearray | memoryview):
+        return bytes(seed)
+    raise MediaError(f"seed must be bytes, got {type(seed).__name__}")
 
 
 def derive_key(purpose: str, *parts: bytes) -> bytes:

@@ -16,8 +16,11 @@ sine is a fixed polynomial (only ``+`` and ``*``), so the bytes are identical on
 :mod:`.mp3` (default 44100 Hz, mono, 128 kbps; 32000/44100/48000 Hz, 1-2 channels, 32..320
 kbps). Each syllable is a few MDCT lines (a fundamental and two near-harmonics) in the granules
 it spans, shaped by the per-granule global gain; pauses are digital silence. The stream has
-``round(duration * sample_rate / 1152)`` frames (at least one), so its duration is within half
-a frame (13 ms at 44.1 kHz) of the request; the reported duration is the stream's own. There
+``round(duration * sample_rate / 1152)`` frames, so its duration is within half a frame (13 ms
+at 44.1 kHz) of the request; but at least two frames (52 ms at 44.1 kHz), because FFmpeg's
+demuxer only recognises MP3 from two consecutive frames (below seven frames its format probe is
+unsure, so a caller feeding a very short MP3 to FFmpeg without a name or format should name
+the format). The reported duration is the stream's own. There
 is no ID3 tag and no Xing/LAME header: players compute the duration from the constant
 bitrate, and decoders output exactly ``frames * 1152`` samples.
 
@@ -40,11 +43,12 @@ import struct
 import sys
 from array import array
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Final
 
 from . import mp3
-from ._seeded import SeededStream
+from ._seeded import SeededStream, seed_bytes
 from .errors import AudioParameterError, UnsupportedFormat
 
 __all__ = [
@@ -71,6 +75,7 @@ _VOWELS: Final = (
     (1.0, 0.45, 0.12, 0.05, 0.03),  # dark "u"
 )
 _PITCH_STEPS: Final = (0.88, 1.0, 1.12)
+_MP3_MIN_FRAMES: Final = 2  # FFmpeg's demuxer recognises MP3 only from two consecutive frames
 _MP3_PEAK_GAIN: Final = 196  # three lines at this gain decode to about -13 dBFS
 _TWO_PI: Final = 2 * math.pi
 
@@ -90,9 +95,10 @@ class GeneratedAudio:
 
 
 def _check_duration(duration_seconds: object) -> Fraction:
-    if isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int | float):
+    """Any real number (int, float, Fraction, Decimal; not bool) in (0, MAX_AUDIO_SECONDS], exactly."""
+    if isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int | float | Fraction | Decimal):
         raise AudioParameterError(f"duration must be a number of seconds, got {duration_seconds!r}")
-    if not math.isfinite(duration_seconds) or not 0 < duration_seconds <= MAX_AUDIO_SECONDS:
+    if not math.isfinite(float(duration_seconds)) or not 0 < duration_seconds <= MAX_AUDIO_SECONDS:
         raise AudioParameterError(f"duration must be in (0, {MAX_AUDIO_SECONDS}] seconds, got {duration_seconds!r}")
     return Fraction(duration_seconds)
 
@@ -219,7 +225,7 @@ def synth_wav(
     total = max(1, math.floor(duration * sample_rate + Fraction(1, 2)))
     frame_bytes = 2 * channels
 
-    rng = SeededStream("audio/wav", bytes(seed))
+    rng = SeededStream("audio/wav", seed_bytes(seed))
     voice = _Voice(sample_rate, rng.uniform(105.0, 210.0), channels)
     skipped = rng.below(len(_VOWELS))
     vowels = [v for v in range(len(_VOWELS)) if v != skipped]
@@ -297,10 +303,10 @@ def mpeg_audio(
     if bitrate_kbps not in mp3.BITRATES_KBPS:
         raise AudioParameterError(f"MP3 bitrate must be one of {sorted(mp3.BITRATES_KBPS)} kbps, got {bitrate_kbps!r}")
     channels = _check_channels(channels)
-    frames = max(1, math.floor(duration * sample_rate / mp3.SAMPLES_PER_FRAME + Fraction(1, 2)))
+    frames = max(_MP3_MIN_FRAMES, math.floor(duration * sample_rate / mp3.SAMPLES_PER_FRAME + Fraction(1, 2)))
     total = 2 * frames  # granules
 
-    rng = SeededStream("audio/mp3", bytes(seed))
+    rng = SeededStream("audio/mp3", seed_bytes(seed))
     line_hz = sample_rate / (2 * mp3.SAMPLES_PER_GRANULE)
     base_line = max(2, round(rng.uniform(105.0, 210.0) / line_hz - 0.5))
     granules_per_second = sample_rate / mp3.SAMPLES_PER_GRANULE

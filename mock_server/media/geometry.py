@@ -22,8 +22,9 @@
   down (or up) keeping its aspect ratio; when the aspect ratio is so extreme that both cannot
   hold (e.g. 16 x 10000), each side is clamped on its own and the aspect ratio is not kept.
 * **Rounding**: image sides are rounded to the nearest multiple of ``multiple`` (default 8, what
-  latent-diffusion models produce; pass 1 to keep explicit sizes exact), then reduced by
-  ``multiple`` while a limit is still exceeded. A side is never below the smallest multiple
+  latent-diffusion models produce; pass 1 to keep explicit sizes exact); if that exceeds the
+  pixel cap both are rounded down instead, then the longer side is reduced by ``multiple``
+  while a limit is still exceeded. A side is never below the smallest multiple
   that is >= ``min_side``.
 
 **Video clips** (:func:`clip_geometry`; sizes are always even, >= 16 px, and the image is later
@@ -295,6 +296,8 @@ def fit_limits(
         scale = Fraction(limits.min_side) / min(w, h)
     sides = [w * scale, h * scale]
     rounded = [min(highest, max(lowest, _round_half_up(s / multiple) * multiple)) for s in sides]
+    if rounded[0] * rounded[1] > limits.max_pixels:  # rounding up broke the pixel cap: round both down instead
+        rounded = [min(highest, max(lowest, math.floor(s / multiple) * multiple)) for s in sides]
     while rounded[0] * rounded[1] > limits.max_pixels:
         big = 0 if rounded[0] >= rounded[1] else 1
         if rounded[big] - multiple < lowest:

@@ -46,8 +46,8 @@ from typing import Final
 from PIL import Image, ImageChops, ImageDraw, ImageOps, features
 
 from ..video.images import to_rgb
-from ._seeded import SeededStream
-from .errors import GeometryError, UnsupportedFormat
+from ._seeded import SeededStream, seed_bytes
+from .errors import GeometryError, MediaError, UnsupportedFormat
 
 __all__ = [
     "IMAGE_FORMATS",
@@ -353,8 +353,10 @@ def _draw_scene(width: int, height: int, theme: _Theme, rng: SeededStream) -> Im
 def draw_image(width: int, height: int, *, seed: bytes, prompt: str | None = None) -> Image.Image:
     """An RGB picture ``width`` x ``height`` drawn from ``seed`` and ``prompt`` (see the module docstring)."""
     _check_size(width, height)
+    if prompt is not None and not isinstance(prompt, str):
+        raise MediaError(f"prompt must be a string or None, got {type(prompt).__name__}")
     text = prompt or ""
-    rng = SeededStream("image/draw", bytes(seed), text.encode("utf-8", "surrogatepass"))
+    rng = SeededStream("image/draw", seed_bytes(seed), text.encode("utf-8", "surrogatepass"))
     return _draw_scene(width, height, _theme(text, rng), rng)
 
 
@@ -371,7 +373,7 @@ def _vignette(image: Image.Image, strength: float) -> Image.Image:
 
 
 def _fill(image: Image.Image, width: int, height: int) -> Image.Image:
-    """Scale and centre-crop ``image`` to fill ``width`` x ``height`` (bicubic, reducing large sources first)."""
+    """Scale and centre-crop ``image`` to fill ``width`` x ``height`` (bilinear, reducing large sources first)."""
     sw, sh = image.size
     if sw * height > sh * width:  # source wider than the target: crop the sides
         crop_w = sh * width / height
@@ -379,7 +381,7 @@ def _fill(image: Image.Image, width: int, height: int) -> Image.Image:
     else:
         crop_h = sw * height / width
         box = (0.0, (sh - crop_h) / 2, float(sw), (sh + crop_h) / 2)
-    return image.resize((width, height), Image.Resampling.BICUBIC, box=box, reducing_gap=2.0)
+    return image.resize((width, height), Image.Resampling.BILINEAR, box=box, reducing_gap=2.0)
 
 
 def derive_image(source: Image.Image, width: int, height: int, *, seed: bytes) -> Image.Image:
@@ -387,7 +389,7 @@ def derive_image(source: Image.Image, width: int, height: int, *, seed: bytes) -
     _check_size(width, height)
     if source.width < 1 or source.height < 1:
         raise GeometryError("the source image is empty")
-    rng = SeededStream("image/derive", bytes(seed))
+    rng = SeededStream("image/derive", seed_bytes(seed))
     fitted = _fill(to_rgb(source), width, height)
     if rng.below(2):
         fitted = ImageOps.mirror(fitted)
@@ -401,7 +403,7 @@ def derive_image(source: Image.Image, width: int, height: int, *, seed: bytes) -
         return ImageOps.colorize(ImageOps.grayscale(fitted), dark, light)
     if edit == "posterize":
         return ImageOps.posterize(fitted, 3)
-    return _vignette(fitted, 0.55 + 0.2 * rng.unit())
+    return _vignette(fitted, 0.4 + 0.15 * rng.unit())
 
 
 # --- encoding ------------------------------------------------------------------------------------

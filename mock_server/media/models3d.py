@@ -14,7 +14,7 @@ every machine. The base colour is seeded (a saturated hue), with seeded metallic
 * ``glb`` (``model/gltf-binary``): glTF 2.0 binary — 12-byte header, a JSON chunk padded with
   spaces and a BIN chunk padded with zeros to 4 bytes; one scene, node, mesh and triangle
   primitive with ``POSITION`` (with the float32 ``min``/``max`` the spec requires), ``NORMAL``
-  and ``indices`` (unsigned short up to 65535 vertices, else unsigned int), each in its own
+  and ``indices`` (unsigned short: at most 10242 vertices), each in its own
   4-aligned buffer view with its ``target``; one PBR metallic-roughness material.
 * ``gltf`` (``model/gltf+json``): the same document as JSON with the buffer embedded as a
   ``data:application/octet-stream;base64,`` URI.
@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
-from ._seeded import SeededStream
+from ._seeded import SeededStream, seed_bytes
 from .errors import GeometryError, UnsupportedFormat
 
 __all__ = [
@@ -160,7 +160,7 @@ def build_mesh(*, seed: bytes, detail: int = 3) -> Mesh:
     """The seeded pebble mesh (see the module docstring)."""
     if isinstance(detail, bool) or not isinstance(detail, int) or not 0 <= detail <= MAX_DETAIL:
         raise GeometryError(f"detail must be an integer from 0 to {MAX_DETAIL}, got {detail!r}")
-    rng = SeededStream("model/mesh", bytes(seed))
+    rng = SeededStream("model/mesh", seed_bytes(seed))
     bumps = []
     for _ in range(rng.between(4, 7)):
         sharpness = rng.choice((2, 4, 8, 16))
@@ -213,7 +213,7 @@ def build_mesh(*, seed: bytes, detail: int = 3) -> Mesh:
         base_color=colour,
         metallic=_f32(rng.uniform(0.0, 0.4)),
         roughness=_f32(rng.uniform(0.35, 0.85)),
-        name=f"pebble-{bytes(seed)[:4].hex() or 'x'}",
+        name=f"pebble-{seed_bytes(seed)[:4].hex() or 'x'}",
     )
 
 
@@ -247,14 +247,13 @@ def _gltf_document(mesh: Mesh) -> tuple[dict[str, Any], bytes]:
     flat_indices = [i for tri in mesh.triangles for i in tri]
     position_bytes = struct.pack(f"<{len(flat_positions)}f", *flat_positions)
     normal_bytes = struct.pack(f"<{len(flat_normals)}f", *flat_normals)
-    wide = count > 65535
-    index_bytes = _pad(struct.pack(f"<{len(flat_indices)}{'I' if wide else 'H'}", *flat_indices), b"\0")
+    index_bytes = _pad(struct.pack(f"<{len(flat_indices)}H", *flat_indices), b"\0")  # <= 10242 vertices
     views = []
     offset = 0
     for payload, target in ((position_bytes, 34962), (normal_bytes, 34962), (index_bytes, 34963)):
         views.append({"buffer": 0, "byteOffset": offset, "byteLength": len(payload), "target": target})
         offset += len(payload)
-    views[2]["byteLength"] = 4 * len(flat_indices) if wide else 2 * len(flat_indices)
+    views[2]["byteLength"] = 2 * len(flat_indices)  # without the padding
     low, high = mesh.bounds
     document: dict[str, Any] = {
         "asset": {"version": "2.0", "generator": _GENERATOR},
@@ -287,7 +286,7 @@ def _gltf_document(mesh: Mesh) -> tuple[dict[str, Any], bytes]:
                 "max": list(high),
             },
             {"bufferView": 1, "componentType": 5126, "count": count, "type": "VEC3"},
-            {"bufferView": 2, "componentType": 5125 if wide else 5123, "count": len(flat_indices), "type": "SCALAR"},
+            {"bufferView": 2, "componentType": 5123, "count": len(flat_indices), "type": "SCALAR"},
         ],
         "bufferViews": views,
         "buffers": [{"byteLength": offset}],

@@ -19,7 +19,8 @@ NUL bytes: JSON, plain text). PDF, ZIP and gzip are ``other`` with their own con
 **audio_duration** reads: WAV (``fmt``/``fact``/``data`` chunks; a data size past the end of
 the bytes is clamped to what is there), MP3 (a Xing/Info or VBRI frame count when present,
 else the frames counted), FLAC (STREAMINFO total samples), Ogg Vorbis/Opus (the last page's
-granule position; Opus minus its pre-skip), M4A/MP4 (``mvhd``). ``None`` when unknown.
+granule position; Opus minus its pre-skip), M4A/MP4/MOV with a sound track (``mvhd``). ``None``
+when unknown (also for a video file without sound).
 
 **video_facts** reads MP4/QuickTime/3GPP: the duration from ``mvhd`` (or ``mehd`` for
 fragmented files) and the size from the ``tkhd`` of the first video (``vide``) track.
@@ -570,7 +571,9 @@ def audio_duration(data: bytes) -> float | None:
         return _ogg_duration(data)
     if ct in ("audio/mp4", "video/mp4", "video/quicktime", "video/3gpp", "video/3gpp2"):
         movie = _movie(data)
-        return None if movie is None else movie.duration
+        if movie is None or not any(track.handler == b"soun" for track in movie.tracks):
+            return None
+        return movie.duration
     return None
 
 

@@ -22,7 +22,7 @@ from PIL import Image
 from ..video.images import DEFAULT_IMAGE_LIMITS, ImageLimits, open_image
 from ..video.pipeline import RenderedVideo, render_with_geometry
 from ..video.profiles import VideoGeometry
-from ._seeded import derive_key
+from ._seeded import derive_key, seed_bytes
 from .images import draw_image
 
 __all__ = ["RenderedVideo", "VideoGeometry", "render_clip", "render_clip_from_bytes", "render_text_clip"]
@@ -30,7 +30,7 @@ __all__ = ["RenderedVideo", "VideoGeometry", "render_clip", "render_clip_from_by
 
 def render_clip(first_frame: Image.Image, geometry: VideoGeometry, *, seed: bytes) -> RenderedVideo:
     """An MP4 of ``geometry`` starting from ``first_frame`` (any mode; transparency over white)."""
-    return render_with_geometry(first_frame, geometry, derive_key("video/motion", bytes(seed)))
+    return render_with_geometry(first_frame, geometry, derive_key("video/motion", seed_bytes(seed)))
 
 
 def render_clip_from_bytes(

@@ -103,6 +103,12 @@ def _check_duration(duration_seconds: object) -> Fraction:
     return Fraction(duration_seconds)
 
 
+def _check_choice(value: object, name: str, allowed: tuple[int, ...]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
+        raise AudioParameterError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
 def _check_channels(channels: object) -> int:
     if isinstance(channels, bool) or not isinstance(channels, int) or channels not in (1, 2):
         raise AudioParameterError(f"channels must be 1 or 2, got {channels!r}")
@@ -219,8 +225,7 @@ def synth_wav(
 ) -> GeneratedAudio:
     """A RIFF/WAVE PCM16 file of ``round(duration * sample_rate)`` samples of babble (module docstring)."""
     duration = _check_duration(duration_seconds)
-    if sample_rate not in WAV_SAMPLE_RATES:
-        raise AudioParameterError(f"sample_rate must be one of {WAV_SAMPLE_RATES}, got {sample_rate!r}")
+    sample_rate = _check_choice(sample_rate, "sample_rate", WAV_SAMPLE_RATES)
     channels = _check_channels(channels)
     total = max(1, math.floor(duration * sample_rate + Fraction(1, 2)))
     frame_bytes = 2 * channels
@@ -298,10 +303,8 @@ def mpeg_audio(
 ) -> GeneratedAudio:
     """An MPEG-1 Layer III stream of about ``duration_seconds`` of babble (module docstring)."""
     duration = _check_duration(duration_seconds)
-    if sample_rate not in mp3.SAMPLE_RATES:
-        raise AudioParameterError(f"MP3 sample_rate must be one of {sorted(mp3.SAMPLE_RATES)}, got {sample_rate!r}")
-    if bitrate_kbps not in mp3.BITRATES_KBPS:
-        raise AudioParameterError(f"MP3 bitrate must be one of {sorted(mp3.BITRATES_KBPS)} kbps, got {bitrate_kbps!r}")
+    sample_rate = _check_choice(sample_rate, "MP3 sample_rate", tuple(sorted(mp3.SAMPLE_RATES)))
+    bitrate_kbps = _check_choice(bitrate_kbps, "MP3 bitrate_kbps", tuple(sorted(mp3.BITRATES_KBPS)))
     channels = _check_channels(channels)
     frames = max(_MP3_MIN_FRAMES, math.floor(duration * sample_rate / mp3.SAMPLES_PER_FRAME + Fraction(1, 2)))
     total = 2 * frames  # granules

@@ -277,6 +277,8 @@ def fit_limits(
 ) -> ImageSize:
     """Scale ``width`` x ``height`` into ``limits`` keeping the aspect ratio, then round (module docstring)."""
     multiple = _positive_int(multiple, "multiple")
+    if isinstance(width, bool | str) or isinstance(height, bool | str):
+        raise GeometryError(f"size must be numbers, got {width!r} x {height!r}")
     try:
         w, h = Fraction(width), Fraction(height)
     except (ValueError, OverflowError, TypeError):
@@ -418,7 +420,7 @@ def clip_geometry(
     source_size: tuple[int, int] | None = None,
 ) -> VideoGeometry:
     """The clip's size, fps and frame count for ``profile`` (see the table in the module docstring)."""
-    limits = _CLIP_LIMITS.get(profile)
+    limits = _CLIP_LIMITS.get(profile) if isinstance(profile, str) else None
     if limits is None:
         raise GeometryError(f"unknown video profile {profile!r}; expected one of {', '.join(_CLIP_LIMITS)}")
     aspect = parse_aspect_ratio(aspect_ratio) or _source_aspect(source_size) or (16, 9)

@@ -112,6 +112,11 @@ def _check_size(width: int, height: int) -> None:
         raise GeometryError(f"image {width}x{height} has more than {MAX_IMAGE_PIXELS} pixels")
 
 
+def _check_image(image: object) -> None:
+    if not isinstance(image, Image.Image):
+        raise MediaError(f"expected a PIL image, got {type(image).__name__}")
+
+
 # --- palette -------------------------------------------------------------------------------------
 
 
@@ -387,6 +392,7 @@ def _fill(image: Image.Image, width: int, height: int) -> Image.Image:
 def derive_image(source: Image.Image, width: int, height: int, *, seed: bytes) -> Image.Image:
     """An edited ``width`` x ``height`` RGB version of ``source`` (see the module docstring)."""
     _check_size(width, height)
+    _check_image(source)
     if source.width < 1 or source.height < 1:
         raise GeometryError("the source image is empty")
     rng = SeededStream("image/derive", seed_bytes(seed))
@@ -423,6 +429,7 @@ def image_format_info(image_format: str) -> ImageFormat:
 def encode_image(image: Image.Image, image_format: str) -> GeneratedImage:
     """Encode ``image`` as ``image_format`` (see the module docstring) and report the bytes' facts."""
     info = image_format_info(image_format)
+    _check_image(image)
     _check_size(image.width, image.height)
     keeps_alpha = info.name in ("png", "webp") and (image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info)
     if keeps_alpha:

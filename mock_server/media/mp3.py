@@ -23,7 +23,7 @@ Format facts (ISO/IEC 11172-3):
 Supported: sample rates 32000, 44100, 48000 Hz; mono or stereo; the MPEG-1 Layer III
 bitrates 32..320 kbps. Lines must be below 576, at most 40 per granule, and a frame's coded
 lines must fit its main data (low lines are cheap: lines below 64 cost at most 64 bits per
-granule and channel; a frame that does not fit is a ``ValueError``).
+granule and channel). Anything else raises :class:`.errors.AudioParameterError` (a ``ValueError``).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
+
+from .errors import AudioParameterError
 
 __all__ = [
     "BITRATES_KBPS",
@@ -70,11 +72,11 @@ class Granule:
 
     def __post_init__(self) -> None:
         if len(self.lines) > MAX_LINES or any(not 0 <= k < SAMPLES_PER_GRANULE for k in self.lines):
-            raise ValueError(f"granule lines must be at most {MAX_LINES} indices below {SAMPLES_PER_GRANULE}")
+            raise AudioParameterError(f"granule lines must be at most {MAX_LINES} indices below {SAMPLES_PER_GRANULE}")
         if len(set(self.lines)) != len(self.lines):
-            raise ValueError("granule lines must be distinct")
+            raise AudioParameterError("granule lines must be distinct")
         if not 0 <= self.global_gain <= 255:
-            raise ValueError("global_gain is 8 bits")
+            raise AudioParameterError("global_gain is 8 bits")
 
 
 SILENCE: Final = Granule()
@@ -152,7 +154,7 @@ def _frame(granules: tuple[Granule, Granule], channels: int, header: bytes, leng
             main.extend(code)
     body = header + side.to_bytes() + main.to_bytes()
     if len(body) > length:
-        raise ValueError(f"granule data needs {len(body)} bytes, more than the {length}-byte frame")
+        raise AudioParameterError(f"granule data needs {len(body)} bytes, more than the {length}-byte frame")
     return body + bytes(length - len(body))
 
 
@@ -164,13 +166,13 @@ def mp3_stream(
     bitrate_kbps: int = 128,
 ) -> bytes:
     """A CBR MPEG-1 Layer III stream of ``ceil(len(granules) / 2)`` frames (a last odd granule is followed
-    by silence). Raises ``ValueError`` for unsupported parameters."""
+    by silence). Raises :class:`.errors.AudioParameterError` for unsupported parameters."""
     if sample_rate not in SAMPLE_RATES:
-        raise ValueError(f"MPEG-1 Layer III sample rates are {sorted(SAMPLE_RATES)}, got {sample_rate}")
+        raise AudioParameterError(f"MPEG-1 Layer III sample rates are {sorted(SAMPLE_RATES)}, got {sample_rate}")
     if bitrate_kbps not in BITRATES_KBPS:
-        raise ValueError(f"MPEG-1 Layer III bitrates are {sorted(BITRATES_KBPS)} kbps, got {bitrate_kbps}")
+        raise AudioParameterError(f"MPEG-1 Layer III bitrates are {sorted(BITRATES_KBPS)} kbps, got {bitrate_kbps}")
     if channels not in (1, 2):
-        raise ValueError(f"channels must be 1 or 2, got {channels}")
+        raise AudioParameterError(f"channels must be 1 or 2, got {channels}")
     mode = 0b11 if channels == 1 else 0b00
     headers = {}
     for pad in (0, 1):

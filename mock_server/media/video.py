@@ -23,6 +23,7 @@ from ..video.images import DEFAULT_IMAGE_LIMITS, ImageLimits, open_image
 from ..video.pipeline import RenderedVideo, render_with_geometry
 from ..video.profiles import VideoGeometry
 from ._seeded import derive_key, seed_bytes
+from .errors import MediaError
 from .images import draw_image
 
 __all__ = ["RenderedVideo", "VideoGeometry", "render_clip", "render_clip_from_bytes", "render_text_clip"]
@@ -30,6 +31,10 @@ __all__ = ["RenderedVideo", "VideoGeometry", "render_clip", "render_clip_from_by
 
 def render_clip(first_frame: Image.Image, geometry: VideoGeometry, *, seed: bytes) -> RenderedVideo:
     """An MP4 of ``geometry`` starting from ``first_frame`` (any mode; transparency over white)."""
+    if not isinstance(first_frame, Image.Image):
+        raise MediaError(f"first_frame must be a PIL image, got {type(first_frame).__name__}")
+    if not isinstance(geometry, VideoGeometry):
+        raise MediaError(f"geometry must be a VideoGeometry, got {type(geometry).__name__}")
     return render_with_geometry(first_frame, geometry, derive_key("video/motion", seed_bytes(seed)))
 
 
@@ -41,6 +46,10 @@ def render_clip_from_bytes(
     limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
 ) -> RenderedVideo:
     """:func:`render_clip` from an encoded input image, checked against ``limits`` before decoding."""
+    if not isinstance(image_bytes, bytes | bytearray | memoryview):
+        raise MediaError(f"image_bytes must be bytes, got {type(image_bytes).__name__}")
+    if not isinstance(geometry, VideoGeometry):
+        raise MediaError(f"geometry must be a VideoGeometry, got {type(geometry).__name__}")
     opened = open_image(image_bytes, limits=limits)
     image = opened.decode((geometry.width, geometry.height))
     return render_clip(image, geometry, seed=seed)

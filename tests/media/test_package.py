@@ -19,9 +19,12 @@ from fal_mock.mock_server.media import (
     clip_geometry,
     derive_image,
     draw_image,
+    encode_image,
+    fit_limits,
     mpeg_audio,
     parse_duration,
     render_clip,
+    render_clip_from_bytes,
     synth_wav,
 )
 
@@ -103,3 +106,26 @@ def test_parsed_durations_feed_the_audio_writers() -> None:
     assert synth_wav(seconds, seed=b"").duration == 2.5  # type: ignore[arg-type]
     assert synth_wav(Decimal("2.5"), seed=b"").data == synth_wav(2.5, seed=b"").data  # type: ignore[arg-type]
     assert abs(mpeg_audio(seconds, seed=b"").duration - 2.5) < 0.02  # type: ignore[arg-type]
+
+
+def test_wrong_argument_types_are_typed_errors() -> None:
+    picture = draw_image(16, 16, seed=b"")
+    geometry = clip_geometry("preview", num_frames=1)
+    with pytest.raises(MediaError, match="PIL image"):
+        derive_image(b"png bytes", 8, 8, seed=b"")  # type: ignore[arg-type]
+    with pytest.raises(MediaError, match="PIL image"):
+        encode_image(None, "png")  # type: ignore[arg-type]
+    with pytest.raises(MediaError, match="first_frame"):
+        render_clip("frame.png", geometry, seed=b"")  # type: ignore[arg-type]
+    with pytest.raises(MediaError, match="geometry"):
+        render_clip(picture, (320, 180, 24, 48), seed=b"")  # type: ignore[arg-type]
+    with pytest.raises(MediaError, match="image_bytes"):
+        render_clip_from_bytes("data:image/png;base64,", geometry, seed=b"")  # type: ignore[arg-type]
+    with pytest.raises(MediaError):
+        synth_wav(1, seed=b"", sample_rate=44100.0)  # type: ignore[arg-type]
+    with pytest.raises(MediaError):
+        mpeg_audio(1, seed=b"", bitrate_kbps=128.0)  # type: ignore[arg-type]
+    with pytest.raises(MediaError):
+        fit_limits("100", "50")  # type: ignore[arg-type]
+    with pytest.raises(MediaError):
+        clip_geometry(["preview"])  # type: ignore[arg-type]

@@ -30,7 +30,7 @@ budgets). A caller asked for one of those should generate WAV and *declare* ``au
 (content type and file name), never label WAV bytes with another type.
 :func:`audio_for_format` does exactly that choice for a requested format.
 
-**Limits**: duration > 0 and at most 600 s (:data:`MAX_AUDIO_SECONDS`, ~106 MB of 48 kHz
+**Limits**: duration > 0 and at most 600 s (:data:`MAX_AUDIO_SECONDS`, 115 MB of 48 kHz
 stereo WAV at worst); bad durations, rates, channel counts or bitrates raise
 :class:`.errors.AudioParameterError`.
 """

@@ -57,18 +57,20 @@ have one); ``title`` and ``description`` are ``info.title`` / ``info.description
 
 File inputs (:attr:`EndpointSpec.file_inputs`) are found among the *top-level* properties of the
 normalised input schema (``$ref``s followed, ``anyOf``/``oneOf`` with ``null`` unwrapped). A property is
-a file input when its value is a string (``is_list`` false) or an array of strings (``is_list`` true),
-or has no ``type`` at all, and one of:
+a file input when its name contains neither ``webhook`` nor ``callback``, its value is a string
+(``is_list`` false) or an array of strings (``is_list`` true) or has no ``type`` at all, and one of:
 
-1. its name ends with ``_url`` or ``_urls`` (names containing ``webhook`` or ``callback`` excepted);
+1. its name ends with ``_url`` or ``_urls``;
 2. it, or its ``items``, carries fal's UI marker ``_fal_ui_field`` (or ``x-fal-ui-field``) naming a
    media kind (``image``, ``video``, ``audio``, ``mesh``/``3d``/``model``, ``file``);
-3. its description speaks of a URL/URI within its first eight words and names a media word.
+3. its description starts with "URL"/"URI" (after any of: the, a, an, one or more, public, list of:
+   "URL of the image...", "List of URLs of input images") and names a media word.
 
 Its media kind is the first of: the UI marker; a media word among the name's ``_``-separated
-tokens; the earliest media word in its description; else ``"any"``. Media words: image (image, img,
-photo, picture, mask, frame, face, portrait), video (video, clip, footage, movie), audio (audio,
-voice, speech, music, sound, song), model (mesh, glb, gltf, obj, fbx, 3d, object). Nested file URLs
+tokens; the earliest media word in its description; else ``"any"``. Media words (a trailing ``s`` ignored):
+image (image, img, photo, picture, mask, frame, face, portrait, sketch, drawing, texture, png, jpg,
+jpeg, webp), video (video, clip, footage, movie, mp4, mov), audio (audio, voice, speech, music,
+sound, song, mp3, wav, m4a, flac), model (mesh, glb, gltf, obj, fbx, stl, usdz, 3d, object). Nested file URLs
 (e.g. ``loras[].path``) are not reported.
 """
 
@@ -501,10 +503,13 @@ class _Converter:
 # File inputs
 
 _MEDIA_WORDS: dict[str, frozenset[str]] = {
-    "image": frozenset({"image", "img", "photo", "picture", "mask", "frame", "face", "portrait"}),
-    "video": frozenset({"video", "clip", "footage", "movie"}),
-    "audio": frozenset({"audio", "voice", "speech", "music", "sound", "song"}),
-    "model": frozenset({"mesh", "glb", "gltf", "obj", "fbx", "3d", "object"}),
+    "image": frozenset(
+        {"image", "img", "photo", "picture", "mask", "frame", "face", "portrait", "sketch", "drawing", "texture"}
+        | {"png", "jpg", "jpeg", "webp"}
+    ),
+    "video": frozenset({"video", "clip", "footage", "movie", "mp4", "mov"}),
+    "audio": frozenset({"audio", "voice", "speech", "music", "sound", "song", "mp3", "wav", "m4a", "flac"}),
+    "model": frozenset({"mesh", "glb", "gltf", "obj", "fbx", "stl", "usdz", "3d", "object"}),
 }
 _UI_FIELDS: dict[str, MediaKind] = {
     "image": "image",
@@ -517,7 +522,7 @@ _UI_FIELDS: dict[str, MediaKind] = {
     "file": "any",
 }
 _WORD = re.compile(r"[a-z0-9]+")
-_URL_WORDS = frozenset({"url", "urls", "uri", "uris"})
+_URL_FIRST = re.compile(r"\s*(?:(?:the|a|an|one|or|more|public|list|of)\s+)*ur[il]s?\b")
 
 
 def _word_kind(word: str) -> MediaKind | None:
@@ -598,10 +603,13 @@ def find_file_inputs(input_schema: Mapping[str, Any]) -> tuple[FileInput, ...]:
         layers = (raw, _resolve(raw, input_schema), _unwrap(raw, input_schema), leaf)
         schemas = [layer for i, layer in enumerate(layers) if all(layer is not other for other in layers[:i])]
         lowered = name.lower()
-        by_name = lowered.endswith(("_url", "_urls")) and "webhook" not in lowered and "callback" not in lowered
+        if "webhook" in lowered or "callback" in lowered:
+            continue
+        by_name = lowered.endswith(("_url", "_urls"))
         ui_kind = _ui_kind(*schemas)
-        words = _WORD.findall(_description(*schemas).lower())
-        by_text = any(w in _URL_WORDS for w in words[:8]) and any(_word_kind(w) for w in words)
+        text = _description(*schemas).lower()
+        words = _WORD.findall(text)
+        by_text = bool(_URL_FIRST.match(text)) and any(_word_kind(w) for w in words)
         if not (by_name or ui_kind or by_text):
             continue
         kind: MediaKind | None = ui_kind

@@ -7,8 +7,9 @@ ignored, so a README or an editor's backup next to the documents is harmless). A
 exist is a :class:`~.normalise.DocumentError`.
 
 Loading is an index, not a parse: for each file it reads the text and decodes only the ``info``
-object (found by a scan for the first ``"info":`` key, which in fal's documents is the top-level
-one; when that fails the whole file is parsed once), taking ``endpointId``, ``category`` and
+object (found by a scan for the first ``"info":`` key, trusted only when it comes before any
+``"components"``, ``"paths"`` or ``"webhooks"``, as in fal's documents; otherwise the whole file is
+parsed once), taking ``endpointId``, ``category`` and
 ``info.title`` for :meth:`Catalogue.summaries`. Schemas are normalised lazily, on the first
 :meth:`Catalogue.get` of an id, once (a per-entry lock makes concurrent first calls share one
 result) and cached for the catalogue's life. A document whose full parse disagrees with the index
@@ -50,6 +51,7 @@ MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 BUNDLED_PREFIX = "bundled:"
 
 _INFO_KEY = re.compile(r'"info"\s*:\s*')
+_NESTING_KEYS = ('"components"', '"paths"', '"webhooks"')
 _DECODER = json.JSONDecoder()
 
 
@@ -116,10 +118,17 @@ def parse_document(text: str, source: str) -> Any:
 
 
 def _scan_info(text: str) -> dict[str, Any] | None:
-    """The value of the first ``"info":`` key, decoded alone, when it is an object with ``x-fal-metadata``."""
+    """The value of the first ``"info":`` key, decoded alone, when it is an object with ``x-fal-metadata``.
+
+    Only trusted when no ``"components"``, ``"paths"`` or ``"webhooks"`` string comes before it (then it
+    is the top-level ``info``, as in fal's documents, which put ``openapi`` and ``info`` first); otherwise
+    the caller parses the whole document.
+    """
     match = _INFO_KEY.search(text)
     if match is None:
         return None
+    if any(text.find(key, 0, match.start()) != -1 for key in _NESTING_KEYS):
+        return None  # this "info" may be a property name inside a schema
     try:
         value, _ = _DECODER.raw_decode(text, match.end())
     except (json.JSONDecodeError, RecursionError):

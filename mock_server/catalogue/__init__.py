@@ -19,6 +19,7 @@ from .normalise import (
     EndpointSpec,
     FileInput,
     MediaKind,
+    SchemaChecker,
     find_file_inputs,
     normalise,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "FileInput",
     "MediaKind",
     "Override",
+    "SchemaChecker",
     "bundled_documents",
     "document_filename",
     "download_documents",

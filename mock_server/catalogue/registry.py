@@ -12,8 +12,9 @@ object (found by a scan for the first ``"info":`` key, trusted only when it come
 parsed once), taking ``endpointId``, ``category`` and
 ``info.title`` for :meth:`Catalogue.summaries`. Schemas are normalised lazily, on the first
 :meth:`Catalogue.get` of an id, once (a per-entry lock makes concurrent first calls share one
-result) and cached for the catalogue's life. A document whose full parse disagrees with the index
-(its ``endpointId`` differs from the scanned one) fails at that ``get``.
+result) and cached for the catalogue's life; the catalogue's one
+:class:`~.normalise.SchemaChecker` spares re-checking shared components. A document whose full parse
+disagrees with the index (its ``endpointId`` differs from the scanned one) fails at that ``get``.
 
 Decisions:
 
@@ -45,7 +46,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from .normalise import DocumentError, EndpointSpec, metadata_fields, normalise
+from .normalise import DocumentError, EndpointSpec, SchemaChecker, metadata_fields, normalise
 
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 BUNDLED_PREFIX = "bundled:"
@@ -154,6 +155,7 @@ class Catalogue:
 
     def __init__(self, paths: Iterable[str | os.PathLike[str]] = (), *, include_bundled: bool = True) -> None:
         self._entries: dict[str, _Entry] = {}
+        self._checker = SchemaChecker()
         overrides: list[Override] = []
         for location, source in self._locations(paths, include_bundled):
             summary = _index(_read_text(location, source), source)
@@ -220,11 +222,10 @@ class Catalogue:
         specs = [self.get(endpoint_id) for endpoint_id in self.ids()]
         return [spec for spec in specs if spec is not None]
 
-    @staticmethod
-    def _normalise(entry: _Entry) -> EndpointSpec:
+    def _normalise(self, entry: _Entry) -> EndpointSpec:
         source = entry.summary.source
         document = parse_document(_read_text(entry.location, source), source)
-        spec = normalise(document, source=source)
+        spec = normalise(document, source=source, checker=self._checker)
         if spec.endpoint_id != entry.summary.endpoint_id:
             raise DocumentError(
                 source,

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 from fal_mock.mock_server.catalogue import DocumentError, FileInput, normalise
-from fal_mock.mock_server.catalogue.normalise import JSON_SCHEMA_DIALECT, MAX_DEPTH, find_file_inputs, json_path
+from fal_mock.mock_server.catalogue.normalise import (
+    JSON_SCHEMA_DIALECT,
+    MAX_DEPTH,
+    SchemaChecker,
+    find_file_inputs,
+    json_path,
+)
 from jsonschema import Draft202012Validator
 
 from .builders import fal_document, simple_document
@@ -477,3 +483,39 @@ def test_file_inputs_follow_refs_to_the_root_properties() -> None:
     spec = normalise(document, source=SOURCE)
     assert spec.input_schema["$ref"] == "#/$defs/Real"
     assert spec.file_inputs == (FileInput("audio_url", "audio", is_list=False, required=False),)
+
+
+# -------------------------------------------------------------------------------------------------- schema checks
+
+
+def test_an_invalid_shared_component_is_reported_by_its_name() -> None:
+    document = simple_document("acme/x")
+    document["components"]["schemas"]["File"]["properties"]["url"] = {"type": "string", "minLength": -1}
+    with pytest.raises(DocumentError) as caught:
+        normalise(document, source=SOURCE)
+    assert caught.value.path == "$.components.schemas.File"
+    assert "(at $.properties.url.minLength)" in caught.value.reason
+
+
+def test_a_shared_checker_checks_each_definition_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    checked: list[Any] = []
+    original = SchemaChecker._check_one
+
+    def counting(schema: Any, component: str, source: str) -> None:
+        checked.append(component)
+        original(schema, component, source)
+
+    monkeypatch.setattr(SchemaChecker, "_check_one", staticmethod(counting))
+    checker = SchemaChecker()
+    normalise(simple_document("acme/one"), source=SOURCE, checker=checker)
+    normalise(simple_document("acme/two"), source=SOURCE, checker=checker)
+    assert checked == ["ThingInput", "ThingOutput", "File", "ThingInput", "ThingOutput"]
+    checked.clear()
+    normalise(simple_document("acme/three"), source=SOURCE)  # no checker: nothing remembered
+    normalise(simple_document("acme/four"), source=SOURCE)
+    assert checked.count("File") == 2
+    checked.clear()
+    small = SchemaChecker(max_entries=0)
+    for _ in range(2):
+        normalise(simple_document("acme/five"), source=SOURCE, checker=small)
+    assert checked.count("File") == 2

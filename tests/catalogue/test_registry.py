@@ -23,9 +23,9 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     original = registry.normalise
 
-    def counting(document: Any, *, source: str) -> EndpointSpec:
+    def counting(document: Any, *, source: str, checker: Any = None) -> EndpointSpec:
         calls.append(document["info"]["x-fal-metadata"]["endpointId"])
-        return original(document, source=source)
+        return original(document, source=source, checker=checker)
 
     monkeypatch.setattr(registry, "normalise", counting)
     return calls

@@ -149,9 +149,12 @@ class FileInput:
     required: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EndpointSpec:
-    """One endpoint, normalised. Treat the mappings as read-only: a catalogue hands the same object to every caller."""
+    """One endpoint, normalised. Treat the mappings as read-only: a catalogue hands the same object to every caller.
+
+    Compared and hashed by identity (its fields hold dicts, which have no hash).
+    """
 
     endpoint_id: str
     category: str

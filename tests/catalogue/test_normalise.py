@@ -519,3 +519,11 @@ def test_a_shared_checker_checks_each_definition_once(monkeypatch: pytest.Monkey
     for _ in range(2):
         normalise(simple_document("acme/five"), source=SOURCE, checker=small)
     assert checked.count("File") == 2
+
+
+def test_specs_are_frozen_and_hashable() -> None:
+    spec = normalise(simple_document(), source=SOURCE)
+    with pytest.raises(AttributeError):
+        spec.category = "other"  # type: ignore[misc]
+    assert {spec: 1}[spec] == 1
+    assert spec != normalise(simple_document(), source=SOURCE)  # identity: a catalogue hands out one object per id

@@ -102,7 +102,7 @@ _TOKEN_KEYS_OUT = ("completion_tokens", "output_tokens")
 
 
 def build_output(
-    output_schema: Mapping[str, Any],
+    output_schema: Mapping[str, Any] | SchemaDoc,
     *,
     arguments: Mapping[str, Any],
     category: str,
@@ -112,6 +112,9 @@ def build_output(
     inputs: InputFacts | None = None,
 ) -> dict[str, Any]:
     """A deterministic, realistic output valid against ``output_schema`` (see the module docstring).
+
+    ``output_schema`` is the normalised schema, or a :class:`~.schema.SchemaDoc` made from it once and
+    reused across builds (it skips the metaschema check). ``inputs`` are measurements of the input media.
 
     Raises :class:`~.schema.OutputSchemaError` for an unusable schema, :class:`~.schema.OutputBuildError`
     when no valid output can be built, ``TypeError`` for arguments of the wrong type.
@@ -128,7 +131,7 @@ def build_output(
         raise TypeError(f"limits must be OutputLimits, got {type(limits).__name__}")
     if inputs is not None and not isinstance(inputs, InputFacts):
         raise TypeError(f"inputs must be InputFacts, got {type(inputs).__name__}")
-    doc = SchemaDoc(output_schema)
+    doc = output_schema if isinstance(output_schema, SchemaDoc) else SchemaDoc(output_schema)
     walker = _Walker(doc, arguments, category, seed, media, limits or OutputLimits(), inputs or InputFacts())
     result = walker.root()
     for error in doc.errors(result):
@@ -454,8 +457,10 @@ class _Walker(ValueGenerator):
             seed = self.arguments.get("seed")
             if isinstance(seed, int) and not isinstance(seed, bool) and self.doc.is_valid(seed, node):
                 return seed
-            integer = next((a for a in alternatives if "integer" in _types(a.schema)), alternatives[0])
-            return self.integer_value(integer.schema, where)
+            integer = next((a for a in alternatives if _types(a.schema) == {"integer"}), None)
+            if integer is not None:
+                return self.integer_value(integer.schema, where)
+            return MISSING
         if name in NSFW_NAMES and "array" in types:
             return Deferred(lambda _siblings: self._nsfw(node, where))
         if name == "timings" and "object" in types:

@@ -11,13 +11,20 @@ possessive quantifiers, atomic groups, backreferences, anchors (``^ $ \\A \\Z``)
 (``\\b \\B``, which generate nothing: the final ``re.search`` check decides).
 
 Unsupported (raise :class:`UnsupportedPattern`, a ``ValueError``): lookahead / lookbehind assertions,
-conditional groups ``(?(1)a|b)``, and patterns Python cannot compile. Callers fall back to a schema
-example or report the schema as unsatisfiable; the generator never returns a non-matching string.
+conditional groups ``(?(1)a|b)``, patterns Python cannot compile, and patterns with *nested* unbounded
+quantifiers (``(a+)*``, ``(\\w+\\s?)+``: "star height" 2 or more). Python's ``re`` — used here to check a
+draw and by jsonschema to validate the output — can backtrack exponentially on those, so refusing them
+up front is what keeps a build from hanging. The value generator tries a schema's examples before it
+generates, so an unsupported pattern ends as a clear ``OutputBuildError``; this module never returns a
+non-matching string.
 
 Limits (all explicit): an unbounded quantifier (``*``, ``+``, ``{n,}``) repeats at most
-``min + MAX_EXTRA_REPEAT`` times; at most ``MAX_ATTEMPTS`` draws are made per call; the parse-tree walk
-is bounded by ``MAX_NODES`` visited nodes per draw; generated characters come from printable ASCII unless
-the pattern names a literal outside it. Characters are drawn from letters and digits first so generated
+``min + max(MAX_EXTRA_REPEAT, 2 * min_length)`` times, and never more than ``max_length``; at most
+``MAX_ATTEMPTS`` draws are made per call: ``SHORT_DRAWS`` random short ones, then bisections (up to
+``BISECTION_STEPS`` draws each) of one repeat fraction shared by all quantifiers, which is how a
+``minLength``/``maxLength`` window is reached; the parse-tree walk is bounded by ``MAX_NODES`` visited
+nodes per draw; generated characters come from printable ASCII unless the pattern names a literal
+outside it. Characters are drawn from letters and digits first so generated
 strings read like identifiers rather than punctuation noise.
 
 Determinism: every choice comes from the ``random.Random`` the caller passes in.
@@ -31,10 +38,20 @@ import re
 import string
 from typing import Any
 
-__all__ = ["MAX_ATTEMPTS", "MAX_EXTRA_REPEAT", "MAX_NODES", "UnsupportedPattern", "string_matching"]
+__all__ = [
+    "BISECTION_STEPS",
+    "MAX_ATTEMPTS",
+    "MAX_EXTRA_REPEAT",
+    "MAX_NODES",
+    "SHORT_DRAWS",
+    "UnsupportedPattern",
+    "string_matching",
+]
 
 MAX_EXTRA_REPEAT = 8
-MAX_ATTEMPTS = 64
+MAX_ATTEMPTS = 160
+SHORT_DRAWS = 8
+BISECTION_STEPS = 18
 MAX_NODES = 20_000
 
 _parser: Any = importlib.import_module("re._parser")
@@ -85,10 +102,16 @@ def _category_chars(code: Any) -> str:
 class _Draw:
     """One attempt: walks the parse tree, choosing repeat counts and characters from ``rng``."""
 
-    def __init__(self, rng: random.Random, flags: int, stretch: float) -> None:
+    def __init__(
+        self, rng: random.Random, flags: int, fraction: float | None, min_length: int, max_length: int | None
+    ) -> None:
         self.rng = rng
+        self.extra_repeat = max(MAX_EXTRA_REPEAT, 2 * min_length)
+        if max_length is not None:
+            self.extra_repeat = max(1, min(self.extra_repeat, max_length))
         self.ignore_case = bool(flags & re.IGNORECASE)
-        self.stretch = stretch  # 0: shortest choices, 1: longest choices
+        # Every quantifier repeats at ``fraction`` of its range; None: a random fraction below 0.5 each time.
+        self.fraction = fraction
         self.groups: dict[int, str] = {}
         self.nodes = 0
         self.starts_anchored = False
@@ -125,9 +148,10 @@ class _Draw:
             return self.sequence(arg)
         if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
             low, high, items = arg
-            if high is _c.MAXREPEAT or high > low + MAX_EXTRA_REPEAT:
-                high = low + MAX_EXTRA_REPEAT
-            count = low + round((high - low) * self.stretch * self.rng.random())
+            if high is _c.MAXREPEAT or high > low + self.extra_repeat:
+                high = low + self.extra_repeat
+            fraction = 0.5 * self.rng.random() if self.fraction is None else self.fraction
+            count = low + round((high - low) * fraction)
             return "".join(self.sequence(items) for _ in range(count))
         if op is _c.AT:
             if arg in _ANCHORS_START:
@@ -187,29 +211,82 @@ def string_matching(pattern: str, rng: random.Random, min_length: int = 0, max_l
         raise UnsupportedPattern(f"pattern {pattern!r} does not compile: {exc}") from None
     if max_length is not None and max_length < min_length:
         raise UnsupportedPattern(f"maxLength {max_length} is below minLength {min_length}")
+    if _star_height(list(tree)) >= 2:
+        raise UnsupportedPattern(f"pattern {pattern!r} nests unbounded quantifiers (exponential backtracking risk)")
     flags = tree.state.flags
-    for attempt in range(MAX_ATTEMPTS):
-        # Early draws prefer short choices; later ones stretch quantifiers to reach a minimum length.
-        stretch = min(1.0, 0.35 + attempt / 16)
-        draw = _Draw(rng, flags, stretch)
-        core = draw.sequence(list(tree))
-        text = _fit_length(core, draw, rng, min_length, max_length)
+    items = list(tree)
+    draws = 0
+
+    def attempt(source: random.Random, fraction: float | None) -> tuple[str | None, int]:
+        nonlocal draws
+        draws += 1
+        draw = _Draw(source, flags, fraction, min_length, max_length)
+        core = draw.sequence(items)
+        text = _fit_length(core, draw, source, min_length, max_length)
         if text is not None and compiled.search(text) is not None:
+            return text, 0
+        if text is None:
+            return None, -1 if len(core) < min_length else 1
+        return None, 0
+
+    # Short, readable draws first.
+    for _ in range(SHORT_DRAWS):
+        text, _direction = attempt(rng, None)
+        if text is not None:
             return text
+    # Then bisect one fraction shared by every quantifier: with the branch and character choices replayed
+    # from a fixed seed, the length grows with the fraction, so a [min_length, max_length] window is found.
+    while draws < MAX_ATTEMPTS:
+        seed = rng.getrandbits(64)
+        low, high = 0.0, 1.0
+        for step in range(BISECTION_STEPS):
+            fraction = (0.0, 1.0)[step] if step < 2 else (low + high) / 2
+            text, direction = attempt(random.Random(seed), fraction)
+            if text is not None:
+                return text
+            if direction == 0 or draws >= MAX_ATTEMPTS or (step == 0 and direction > 0):
+                break  # no match at a fitting length, or even the shortest is too long: new choices
+            if direction < 0:
+                low = fraction
+            else:
+                high = fraction
     raise UnsupportedPattern(
-        f"no string matching {pattern!r} with length in [{min_length}, {max_length}] after {MAX_ATTEMPTS} draws"
+        f"no string matching {pattern!r} with length in [{min_length}, {max_length}] after {draws} draws"
     )
 
 
+def _star_height(items: Any) -> int:
+    """The deepest nesting of unbounded (or wider than ``MAX_EXTRA_REPEAT``) quantifiers in a parse tree."""
+    height = 0
+    for op, arg in items:
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+            low, high, sub = arg
+            wide = high is _c.MAXREPEAT or high - low > MAX_EXTRA_REPEAT
+            height = max(height, _star_height(sub) + (1 if wide else 0))
+        elif op is _c.SUBPATTERN:
+            height = max(height, _star_height(arg[3]))
+        elif op is _c.ATOMIC_GROUP:
+            height = max(height, _star_height(arg))
+        elif op is _c.BRANCH:
+            height = max(height, *(_star_height(branch) for branch in arg[1]))
+    return height
+
+
 def _fit_length(core: str, draw: _Draw, rng: random.Random, min_length: int, max_length: int | None) -> str | None:
-    """Pad an unanchored match with filler letters to reach ``min_length``; None when it cannot fit."""
+    """Pad an unanchored match (a space, then letters) to reach ``min_length``; None when it cannot fit."""
     if max_length is not None and len(core) > max_length:
         return None
     missing = min_length - len(core)
     if missing <= 0:
         return core
     if not draw.ends_anchored:
-        return core + "".join(rng.choice(string.ascii_lowercase) for _ in range(missing))
+        return core + _filler(rng, missing, before=False)
     if not draw.starts_anchored:
-        return "".join(rng.choice(string.ascii_lowercase) for _ in range(missing)) + core
+        return _filler(rng, missing, before=True) + core
     return None
+
+
+def _filler(rng: random.Random, size: int, *, before: bool) -> str:
+    """``size`` characters of padding: a space next to the match (keeps ``\\b`` boundaries), then letters."""
+    letters = "".join(rng.choice(string.ascii_lowercase) for _ in range(size - 1))
+    return f"{letters} " if before else f" {letters}"

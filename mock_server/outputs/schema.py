@@ -15,6 +15,11 @@ pointer into the same document). :class:`SchemaDoc` wraps one such document:
   (so ``$ref`` inside it resolves), ``errors(instance)`` validates a finished output against the root
   with Draft 2020-12 and its format checker.
 
+A ``SchemaDoc`` checks its document against the 2020-12 metaschema once, when made (a few ms for a
+fal schema); ``build_output`` accepts one in place of the raw schema, so a caller that builds many
+outputs for one endpoint prepares it once. It keeps a cache of subschema validators (at most
+``_MAX_CACHED_VALIDATORS`` = 4096 entries, cleared when full); it holds no other state.
+
 Errors: :class:`OutputBuildError` carries the JSON path (``$.images[0].url``) and a reason; the
 integrator treats it as a bug (a schema that cannot be satisfied, or a media maker returning facts
 that do not fit the schema). :class:`OutputSchemaError` is the subclass for documents that are not
@@ -30,6 +35,7 @@ from urllib.parse import unquote
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
+from jsonschema.protocols import Validator
 
 __all__ = [
     "ANNOTATIONS",
@@ -49,6 +55,7 @@ ANNOTATIONS = frozenset(
      "$comment", "x-fal-order-properties", "$defs", "$schema", "$id"}
 )  # fmt: skip
 _MAX_REF_CHAIN = 64
+_MAX_CACHED_VALIDATORS = 4096
 
 
 def render_path(path: Sequence[str | int]) -> str:
@@ -96,6 +103,7 @@ class SchemaDoc:
             ) from None
         self.root: Mapping[str, Any] = root
         self.validator = Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        self._validators: dict[int, tuple[Any, Validator]] = {}
 
     # -- references -------------------------------------------------------------------------------
 
@@ -211,7 +219,15 @@ class SchemaDoc:
 
     def is_valid(self, instance: Any, node: Any) -> bool:
         """``instance`` is valid against subschema ``node`` with references resolved in this document."""
-        return bool(self.validator.evolve(schema=node).is_valid(instance))
+        key = id(node)
+        cached = self._validators.get(key)
+        if cached is None or cached[0] is not node:
+            if len(self._validators) >= _MAX_CACHED_VALIDATORS:
+                self._validators.clear()
+            validator: Validator = self.validator.evolve(schema=node)
+            cached = (node, validator)
+            self._validators[key] = cached  # the node is kept alive with it, so its id cannot be reused
+        return bool(cached[1].is_valid(instance))
 
     def errors(self, instance: Any) -> Iterator[ValidationError]:
         """Validation errors of a finished output against the whole document (Draft 2020-12 + formats)."""

@@ -481,61 +481,71 @@ class ValueGenerator:
             return False
         return self.rng(where, "bool").random() < 0.5
 
-    def _int_bounds(self, schema: Mapping[str, Any], where: Where) -> tuple[int, int]:
-        lo: int | None = None
-        hi: int | None = None
-        if isinstance(schema.get("minimum"), int | float):
-            lo = math.ceil(schema["minimum"])
-        if isinstance(schema.get("exclusiveMinimum"), int | float):
-            x = schema["exclusiveMinimum"]
-            lo = max(lo if lo is not None else -(2**63), math.floor(x) + 1)
-        if isinstance(schema.get("maximum"), int | float):
-            hi = math.floor(schema["maximum"])
-        if isinstance(schema.get("exclusiveMaximum"), int | float):
-            x = schema["exclusiveMaximum"]
-            hi = min(hi if hi is not None else 2**63, math.ceil(x) - 1)
-        plo, phi = (int(v) for v in _plausible_range(where.name, integer=True))
-        if lo is None and hi is None:
-            lo, hi = plo, phi
-        elif lo is None:
-            assert hi is not None
-            lo = plo if plo <= hi else hi - (phi - plo)
-        elif hi is None:
-            hi = phi if phi >= lo else lo + (phi - plo)
-        if lo > hi:
-            raise OutputBuildError(where.path, f"no integer in [{lo}, {hi}] (contradictory bounds)")
-        return lo, hi
+    def _window(self, schema: Mapping[str, Any], where: Where, *, integer: bool) -> tuple[float, float, bool, bool]:
+        """``(low, high, low_is_soft, high_is_soft)``: the schema's bounds, a plausible range where it has none."""
+
+        def bound(key: str) -> float | None:
+            limit = schema.get(key)
+            return limit if isinstance(limit, int | float) and not isinstance(limit, bool) else None
+
+        lows = [v for v in (bound("minimum"), bound("exclusiveMinimum")) if v is not None]
+        highs = [v for v in (bound("maximum"), bound("exclusiveMaximum")) if v is not None]
+        low: float | None = max(lows) if lows else None
+        high: float | None = min(highs) if highs else None
+        if integer:
+            minimum, maximum = bound("minimum"), bound("maximum")
+            xmin, xmax = bound("exclusiveMinimum"), bound("exclusiveMaximum")
+            int_lows = [
+                *([math.ceil(minimum)] if minimum is not None else []),
+                *([math.floor(xmin) + 1] if xmin is not None else []),
+            ]
+            int_highs = [
+                *([math.floor(maximum)] if maximum is not None else []),
+                *([math.ceil(xmax) - 1] if xmax is not None else []),
+            ]
+            low = max(int_lows) if int_lows else None
+            high = min(int_highs) if int_highs else None
+        plo, phi = _plausible_range(where.name, integer=integer)
+        soft_low, soft_high = low is None, high is None
+        if low is None and high is None:
+            low, high = plo, phi
+        elif low is None:  # integer bounds are inclusive; number bounds may be exclusive, so keep room
+            assert high is not None
+            low = plo if (plo <= high if integer else plo < high) else high - (phi - plo)
+        elif high is None:
+            high = phi if (phi >= low if integer else phi > low) else low + (phi - plo)
+        assert low is not None
+        assert high is not None
+        return low, high, soft_low, soft_high
 
     def integer_value(self, schema: Mapping[str, Any], where: Where) -> int:
-        lo, hi = self._int_bounds(schema, where)
+        low, high, soft_low, soft_high = self._window(schema, where, integer=True)
+        lo, hi = int(low), int(high)
+        if lo > hi:
+            raise OutputBuildError(where.path, f"no integer in [{lo}, {hi}] (contradictory bounds)")
         rng = self.rng(where, "int")
         step = schema.get("multipleOf")
         if isinstance(step, int | float) and not isinstance(step, bool) and step > 0:
+            lo, hi = (int(v) for v in _widen_for_multiple(lo, hi, step, soft_low, soft_high))
             return int(self._multiple(lo, hi, step, rng, where, integer=True))
         return rng.randint(lo, hi)
 
     def number_value(self, schema: Mapping[str, Any], where: Where) -> float | int:
-        lo = schema.get("minimum")
-        hi = schema.get("maximum")
-        xlo = schema.get("exclusiveMinimum")
-        xhi = schema.get("exclusiveMaximum")
-        plo, phi = _plausible_range(where.name, integer=False)
-        low = max(v for v in (lo, xlo) if isinstance(v, int | float)) if lo is not None or xlo is not None else None
-        high = min(v for v in (hi, xhi) if isinstance(v, int | float)) if hi is not None or xhi is not None else None
-        if low is None and high is None:
-            low, high = plo, phi
-        elif low is None:
-            assert high is not None
-            low = plo if plo <= high else high - (phi - plo)
-        elif high is None:
-            high = phi if phi >= low else low + (phi - plo)
-        assert low is not None
-        assert high is not None
+        low, high, soft_low, soft_high = self._window(schema, where, integer=False)
+        xlo, xhi = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
         if low > high or (low == high and (low == xlo or high == xhi)):
             raise OutputBuildError(where.path, f"no number in the range {schema!r} (contradictory bounds)")
         rng = self.rng(where, "number")
         step = schema.get("multipleOf")
         if isinstance(step, int | float) and not isinstance(step, bool) and step > 0:
+            low, high = _widen_for_multiple(low, high, step, soft_low, soft_high)
+            try:
+                return self._multiple(low, high, step, rng, where, integer=False, schema=schema)
+            except OutputBuildError:
+                if not (soft_low or soft_high):
+                    raise
+            # an exclusive hard bound sat on the only multiple of the plausible window: widen the soft side
+            low, high = (low, high + 4 * step) if soft_high else (low - 4 * step, high)
             return self._multiple(low, high, step, rng, where, integer=False, schema=schema)
         for attempt in range(16):
             candidate: float = rng.uniform(low, high) if attempt < 15 else (low + high) / 2
@@ -652,6 +662,17 @@ class ValueGenerator:
     def text_string(self, where: Where, min_len: int, cap: int) -> str:
         upper = cap if min_len > 80 else min(cap, max(80, min_len))
         return textgen.phrase(self.rng(where, "text"), min_len, upper, self.topics)
+
+
+def _widen_for_multiple(low: float, high: float, step: float, soft_low: bool, soft_high: bool) -> tuple[float, float]:
+    """Stretch a *plausible* (soft) side so that the window holds a multiple of ``step``."""
+    if math.ceil(low / step) <= math.floor(high / step):
+        return low, high
+    if soft_high:
+        return low, (math.floor(low / step) + 2) * step
+    if soft_low:
+        return (math.ceil(high / step) - 2) * step, high
+    return low, high
 
 
 def _multiple_candidates(k: int, step: float, decimals: int, integer: bool) -> list[float | int]:

@@ -533,3 +533,43 @@ def test_no_external_url_in_any_output(props: dict[str, Any], data: st.DataObjec
     schema = {"type": "object", "properties": props, "required": required, "$defs": defs}
     result = _build(schema, arguments={"prompt": "see https://elsewhere.example/page"})
     assert all(url.startswith(HOST) for url in urls(result)), result
+
+
+def test_same_output_in_another_process_with_another_hash_seed() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]);"
+        "from tests.outputs.test_builder import build;"
+        "print(json.dumps([build(n) for n in ('cogview4', 'whisper', 'openrouter-router', 'tripo-v2.5-image-to-3d')]))"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", code, root],
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        for hash_seed in ("1", "2")
+    ]
+    assert outputs[0] == outputs[1]
+    assert json.loads(outputs[0])[0] == build("cogview4")
+
+
+def test_a_prepared_schema_doc_gives_the_same_outputs() -> None:
+    from fal_mock.mock_server.outputs import SchemaDoc
+
+    fixture = load_fixture("whisper")
+    doc = SchemaDoc(fixture["output_schema"])
+    for seed in (b"1", b"2", b"1"):
+        reused = build_output(
+            doc, arguments=fixture["arguments"], category="speech-to-text", seed=seed, media=FakeMaker()
+        )
+        fresh = build("whisper", seed=seed)
+        assert reused == fresh

@@ -25,15 +25,17 @@ raises). **Optional file properties** are emitted only when their object has no 
 property (fal marks alternative outputs optional: ``image`` vs ``file``, Tripo's ``base_model`` /
 ``pbr_model``), within the file budget.
 
-**Plain URL strings** (``format: uri``-like, or names ending ``url``/``uri``) that are not file objects
-get ``media.url_for(UrlRequest)`` when required and are omitted when optional. No string of the output
-comes from an example that holds a URL, so every URL in an output is the maker's.
+**Plain URL strings** (``format: uri``-like, or names whose last word is ``url``/``uri``/``urls``) that
+are not file objects get ``media.url_for(UrlRequest)`` when required and are omitted when optional. No
+string of the output comes from an example that holds a URL, so every URL in an output is the maker's.
 
 **fal conventions** (top-level properties only; each convention value is checked against the property's
 schema and falls back to generic generation when it does not fit):
 
 - ``seed`` echoes the input's integer ``seed``; without one, a seeded value (not the example).
-- ``prompt`` and ``*_prompt`` (``actual_prompt``, ``revised_prompt``...) echo the input ``prompt``.
+- ``prompt`` echoes the input ``prompt``; ``actual_prompt`` / ``revised_prompt`` / ``expanded_prompt`` /
+  ``enhanced_prompt`` / ``final_prompt`` too; any other ``*prompt`` (``negative_prompt``) echoes the input
+  property of the same name when there is one.
 - ``has_nsfw_concepts`` / ``nsfw_content_detected`` / ``nsfw_detected``: one ``false`` per generated
   image (per generated file when there are no images), computed after the other properties.
 - ``timings``: the schema's declared properties, else ``{"inference": s}``, with plausible seconds.
@@ -66,6 +68,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -96,6 +99,10 @@ NSFW_NAMES = frozenset({"has_nsfw_concepts", "nsfw_content_detected", "nsfw_dete
 REPLY_NAMES = frozenset({"output", "response", "answer", "completion", "generated_text", "content", "result"})
 TRANSCRIPT_TEXT_NAMES = frozenset({"text", "transcription", "transcript", "output"})
 SUMMARY_NAMES = frozenset({"caption", "description", "summary"})
+PROMPT_ECHOES = frozenset(
+    {"actual_prompt", "revised_prompt", "expanded_prompt", "enhanced_prompt", "final_prompt", "used_prompt",
+     "rewritten_prompt"}
+)  # fmt: skip
 LANGUAGE_NAMES = frozenset({"language", "languages", "inferred_languages", "detected_language"})
 _TOKEN_KEYS_IN = ("prompt_tokens", "input_tokens")
 _TOKEN_KEYS_OUT = ("completion_tokens", "output_tokens")
@@ -261,8 +268,8 @@ class _Walker(ValueGenerator):
         if len(where.path) == 1:
             if name == "seed" or name in NSFW_NAMES or name == "timings":
                 return True
-            if name == "prompt" or name.endswith("_prompt"):
-                return isinstance(self.arguments.get("prompt"), str) or None
+            if self._echoed_prompt(name) is not None:
+                return True
             if self.transcript_mode and (
                 name in TRANSCRIPT_TEXT_NAMES or name in LANGUAGE_NAMES or name == "duration"
                 or self._timed_items(node, where) is not None
@@ -343,8 +350,10 @@ class _Walker(ValueGenerator):
             return False
         if any(a.schema.get("format") in URL_FORMATS for a in strings):
             return True
-        name = where.name.lower()
-        return name.endswith(("url", "uri", "urls", "uris")) and not any("enum" in a.schema for a in strings)
+        words = [w for w in re.split(r"[^a-z0-9]+", where.name.lower()) if w]
+        return (
+            bool(words) and words[-1] in ("url", "uri", "urls", "uris") and not any("enum" in a.schema for a in strings)
+        )
 
     # -- files ---------------------------------------------------------------------------------------
 
@@ -465,8 +474,8 @@ class _Walker(ValueGenerator):
             return Deferred(lambda _siblings: self._nsfw(node, where))
         if name == "timings" and "object" in types:
             value = self._timings(alternatives[0], where)
-        elif (name == "prompt" or name.endswith("_prompt")) and "string" in types:
-            value = self.arguments.get("prompt", MISSING)
+        elif "string" in types and (echo := self._echoed_prompt(name)) is not None:
+            value = echo
         elif self.transcript_mode:
             value = self._transcript_convention(node, where, alternatives, types)
         elif "string" in types and name in REPLY_NAMES | {"text"}:
@@ -482,6 +491,17 @@ class _Walker(ValueGenerator):
         if value is not MISSING and self.doc.is_valid(value, node):
             return value
         return MISSING
+
+    def _echoed_prompt(self, name: str) -> str | None:
+        """The input text a prompt-like output property repeats: ``negative_prompt`` <- ``negative_prompt``;
+        ``prompt`` and ``actual_/revised_/expanded_/enhanced_/final_prompt`` <- ``prompt``."""
+        own = self.arguments.get(name)
+        if name.endswith("prompt") and isinstance(own, str):
+            return own
+        prompt = self.arguments.get("prompt")
+        if (name == "prompt" or name in PROMPT_ECHOES) and isinstance(prompt, str):
+            return prompt
+        return None
 
     def _nsfw(self, node: Any, where: Where) -> Any:
         images = self.kinds.count(MediaKind.IMAGE) or len(self.kinds)

@@ -573,3 +573,19 @@ def test_a_prepared_schema_doc_gives_the_same_outputs() -> None:
         )
         fresh = build("whisper", seed=seed)
         assert reused == fresh
+
+
+def test_prompt_like_properties_echo_their_own_input() -> None:
+    schema = _object(
+        {
+            "prompt": {"type": "string"},
+            "negative_prompt": {"type": "string"},
+            "revised_prompt": {"type": "string"},
+            "curl": {"type": "string"},
+        }
+    )
+    result = _build(schema, arguments={"prompt": "a red kite", "negative_prompt": "blurry"})
+    assert result["prompt"] == "a red kite"
+    assert result["negative_prompt"] == "blurry"
+    assert result["revised_prompt"] == "a red kite"
+    assert "://" not in result["curl"]  # a word ending in "url" is not a URL field

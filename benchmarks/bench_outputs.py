@@ -1,4 +1,4 @@
-"""Output building speed: ``build_output`` on the transcribed fal Output schemas (tests/outputs/data).
+"""Output building speed: ``build_output`` on the transcribed fal Output schemas (tests/mock_server/outputs/data).
 
 Run: ``.venv/bin/python benchmarks/bench_outputs.py [--repeat 50]``
 
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from fal_mock.mock_server.outputs import InputFacts, SchemaDoc, build_output  # noqa: E402
 
-from tests.outputs.fakes import FakeMaker, fixture_names, load_fixture  # noqa: E402
+from tests.mock_server.outputs.fakes import FakeMaker, fixture_names, load_fixture  # noqa: E402
 
 
 def timed(

@@ -1,4 +1,4 @@
-"""Test helpers for tests/media: strict PyAV decoding of audio."""
+"""Test helpers for tests/mock_server/media: strict PyAV decoding of audio."""
 
 from __future__ import annotations
 

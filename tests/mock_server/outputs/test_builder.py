@@ -1,4 +1,4 @@
-"""build_output on real fal Output schemas (tests/outputs/data) and on schemas made to probe each rule."""
+"""build_output on real fal Output schemas (tests/mock_server/outputs/data) and on schemas made to probe each rule."""
 
 from __future__ import annotations
 
@@ -543,7 +543,7 @@ def test_same_output_in_another_process_with_another_hash_seed() -> None:
 
     code = (
         "import json, sys; sys.path.insert(0, sys.argv[1]);"
-        "from tests.outputs.test_builder import build;"
+        "from tests.mock_server.outputs.test_builder import build;"
         "print(json.dumps([build(n) for n in ('cogview4', 'whisper', 'openrouter-router', 'tripo-v2.5-image-to-3d')]))"
     )
     root = str(Path(__file__).resolve().parents[2])

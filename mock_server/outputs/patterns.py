@@ -8,7 +8,9 @@ It walks the parse tree of Python's own regex parser (``re._parser``, the 3.11+ 
 Supported constructs: literals, ``.``, character classes with ranges, negation and the ``\\d \\w \\s``
 categories (and their negations), groups (capturing, non-capturing, named), alternation, greedy / lazy /
 possessive quantifiers, atomic groups, backreferences, anchors (``^ $ \\A \\Z``) and word boundaries
-(``\\b \\B``, which generate nothing: the final ``re.search`` check decides).
+(``\\b \\B``, which generate nothing: the final check decides). Every check goes through
+``regex_guard.pattern_search`` (``re.search`` semantics, stopped after ``PATTERN_CHECK_SECONDS``): a draw
+whose check cannot finish refuses the pattern, so no pattern hangs a build.
 
 Unsupported (raise :class:`UnsupportedPattern`, a ``ValueError``): lookahead / lookbehind assertions,
 conditional groups ``(?(1)a|b)``, patterns Python cannot compile, and patterns with *nested* unbounded
@@ -23,9 +25,10 @@ Limits (all explicit): an unbounded quantifier (``*``, ``+``, ``{n,}``) repeats 
 ``MAX_ATTEMPTS`` draws are made per call: ``SHORT_DRAWS`` random short ones, then bisections (up to
 ``BISECTION_STEPS`` draws each) of one repeat fraction shared by all quantifiers, which is how a
 ``minLength``/``maxLength`` window is reached; the parse-tree walk is bounded by ``MAX_NODES`` visited
-nodes per draw; generated characters come from printable ASCII unless the pattern names a literal
-outside it. Characters are drawn from letters and digits first so generated
-strings read like identifiers rather than punctuation noise.
+nodes per draw; all checks of one call together take at most ``MAX_CHECK_SECONDS``; generated
+characters come from printable ASCII unless the pattern names a literal outside it. Characters are
+drawn from letters and digits first so generated strings read like identifiers rather than
+punctuation noise.
 
 Determinism: every choice comes from the ``random.Random`` the caller passes in.
 """
@@ -36,11 +39,15 @@ import importlib
 import random
 import re
 import string
+import time
 from typing import Any
+
+from ..regex_guard import PATTERN_CHECK_SECONDS, pattern_search
 
 __all__ = [
     "BISECTION_STEPS",
     "MAX_ATTEMPTS",
+    "MAX_CHECK_SECONDS",
     "MAX_EXTRA_REPEAT",
     "MAX_NODES",
     "SHORT_DRAWS",
@@ -53,6 +60,7 @@ MAX_ATTEMPTS = 160
 SHORT_DRAWS = 8
 BISECTION_STEPS = 18
 MAX_NODES = 20_000
+MAX_CHECK_SECONDS = 0.5
 
 _parser: Any = importlib.import_module("re._parser")
 _c: Any = importlib.import_module("re._constants")
@@ -205,7 +213,7 @@ def string_matching(pattern: str, rng: random.Random, min_length: int = 0, max_l
     do not compile, and when no draw within ``MAX_ATTEMPTS`` fits the length bounds.
     """
     try:
-        compiled = re.compile(pattern)
+        re.compile(pattern)
         tree = _parser.parse(pattern)
     except re.error as exc:
         raise UnsupportedPattern(f"pattern {pattern!r} does not compile: {exc}") from None
@@ -216,6 +224,7 @@ def string_matching(pattern: str, rng: random.Random, min_length: int = 0, max_l
     flags = tree.state.flags
     items = list(tree)
     draws = 0
+    deadline = time.monotonic() + MAX_CHECK_SECONDS
 
     def attempt(source: random.Random, fraction: float | None) -> tuple[str | None, int]:
         nonlocal draws
@@ -223,7 +232,7 @@ def string_matching(pattern: str, rng: random.Random, min_length: int = 0, max_l
         draw = _Draw(source, flags, fraction, min_length, max_length)
         core = draw.sequence(items)
         text = _fit_length(core, draw, source, min_length, max_length)
-        if text is not None and compiled.search(text) is not None:
+        if text is not None and _checked(pattern, text, deadline):
             return text, 0
         if text is None:
             return None, -1 if len(core) < min_length else 1
@@ -253,6 +262,17 @@ def string_matching(pattern: str, rng: random.Random, min_length: int = 0, max_l
     raise UnsupportedPattern(
         f"no string matching {pattern!r} with length in [{min_length}, {max_length}] after {draws} draws"
     )
+
+
+def _checked(pattern: str, text: str, deadline: float) -> bool:
+    """Whether ``text`` matches, bounded in time: a check that cannot finish refuses the pattern."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise UnsupportedPattern(f"checking draws against {pattern!r} took over {MAX_CHECK_SECONDS} s")
+    try:
+        return pattern_search(pattern, text, timeout=min(remaining, PATTERN_CHECK_SECONDS))
+    except ValueError as exc:
+        raise UnsupportedPattern(str(exc)) from None
 
 
 def _star_height(items: Any) -> int:

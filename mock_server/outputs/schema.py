@@ -37,6 +37,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 from jsonschema.protocols import Validator
 
+from ..regex_guard import bounded_validator_class
+
 __all__ = [
     "ANNOTATIONS",
     "Deref",
@@ -64,6 +66,9 @@ def render_path(path: Sequence[str | int]) -> str:
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
     return out
+
+
+_BoundedValidator = bounded_validator_class(Draft202012Validator)
 
 
 class OutputBuildError(Exception):
@@ -102,7 +107,7 @@ class SchemaDoc:
                 tuple(str(p) for p in exc.absolute_path), f"invalid JSON Schema: {exc.message}"
             ) from None
         self.root: Mapping[str, Any] = root
-        self.validator = Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        self.validator = _BoundedValidator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
         self._validators: dict[int, tuple[Any, Validator]] = {}
 
     # -- references -------------------------------------------------------------------------------

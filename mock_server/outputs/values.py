@@ -64,6 +64,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Final
 
+from ..regex_guard import pattern_search
 from . import text as textgen
 from .patterns import UnsupportedPattern, string_matching
 from .schema import ANNOTATIONS, Deref, JsonPath, OutputBuildError, SchemaDoc, render_path
@@ -618,7 +619,7 @@ class ValueGenerator:
             return self._checked_url(found, where, pattern, min_len, cap)
         formatted = _formatted(fmt, rng) if isinstance(fmt, str) else None
         fits = formatted is not None and min_len <= len(formatted) <= cap
-        if fits and (not isinstance(pattern, str) or re.search(pattern, formatted or "")):
+        if fits and (not isinstance(pattern, str) or _matches(pattern, formatted or "", where)):
             assert formatted is not None
             return formatted
         if isinstance(pattern, str):
@@ -633,7 +634,7 @@ class ValueGenerator:
 
     def _checked_url(self, found: Deref, where: Where, pattern: Any, min_len: int, cap: int) -> str:
         url = self.make_url(where, found)
-        if isinstance(pattern, str) and not re.search(pattern, url):
+        if isinstance(pattern, str) and not _matches(pattern, url, where):
             raise OutputBuildError(where.path, f"the media maker's URL {url!r} does not match pattern {pattern!r}")
         if not min_len <= len(url) <= cap:
             raise OutputBuildError(where.path, f"the media maker's URL is {len(url)} chars, outside [{min_len}, {cap}]")
@@ -741,3 +742,11 @@ def _formatted(fmt: str, rng: random.Random) -> str | None:
     if fmt == "json-pointer":
         return f"/{word()}/{rng.randint(0, 9)}"
     return None
+
+
+def _matches(pattern: str, text: str, where: Where) -> bool:
+    """``re.search`` semantics, bounded in time (see ``regex_guard``); a pathological pattern is a build error."""
+    try:
+        return pattern_search(pattern, text)
+    except ValueError as exc:
+        raise OutputBuildError(where.path, f"cannot check pattern: {exc}") from None

@@ -71,6 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                        help="any other setting, e.g. --set max_queue_size=100 (repeatable)")  # fmt: skip
 
+    serve.add_argument("--openapi", action="append", default=None, metavar="PATH",
+                       help="serve the endpoint(s) of this fal OpenAPI document, or of every *.json in this directory, "
+                            "besides the bundled ones (repeatable; a later document of the same id wins)")  # fmt: skip
+
+    endpoints = commands.add_parser("endpoints", help="list the endpoints a server would serve (id, category, files)")
+    endpoints.add_argument("--openapi", action="append", default=None, metavar="PATH",
+                           help="include this document or directory of documents, as serve --openapi does")
+    endpoints.add_argument("--json", action="store_true", help="one JSON object per endpoint (JSON Lines)")
+    endpoints.add_argument("--example", default=None, metavar="ID", help="print an example input of endpoint ID")
+
+    fetch = commands.add_parser("fetch-openapi", help="download fal's OpenAPI documents of endpoints (needs internet)")
+    fetch.add_argument("ids", nargs="+", metavar="ID", help="endpoint ids, e.g. fal-ai/flux/dev")
+    fetch.add_argument("--dir", required=True, help="directory to write <id with / as __>.json into")
+    fetch.add_argument("--base-url", default=None, help="where fal publishes them (default: fal's public URL)")
+
     env = commands.add_parser("env", help="print the exports that point the official Python client at a server")
     env.add_argument("--ready-file", default=None, help="the ready file of a running 'fal-mock serve'")
     env.add_argument("--url", default=None, help="the server's base URL (https://127.0.0.1:PORT)")
@@ -91,6 +106,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             values[name] = value
     if args.key:
         values["keys"] = tuple(args.key)
+    if getattr(args, "openapi", None):
+        values["openapi"] = tuple(args.openapi)
     try:
         base = Settings.from_env(os.environ)
         return Settings.from_mapping(values, base=base)
@@ -116,13 +133,25 @@ def serve_refusal(args: argparse.Namespace, settings: Settings) -> str | None:
     return None
 
 
+def catalogue_refusal(settings: Settings) -> str | None:
+    """Why the endpoint documents cannot be served (a broken ``--openapi`` document), or None."""
+    from .catalogue import Catalogue, DocumentError
+    from .jobs.endpoints import load_user_documents
+
+    try:
+        load_user_documents(Catalogue(settings.openapi))
+    except DocumentError as error:
+        return str(error)
+    return None
+
+
 def run_serve(args: argparse.Namespace) -> int:
     from .edge.app import create_app
     from .edge.server import is_loopback, make_tls, serve
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_args(args)
-    refusal = serve_refusal(args, settings)
+    refusal = serve_refusal(args, settings) or catalogue_refusal(settings)
     if refusal:
         print(f"fal-mock: {refusal}", file=sys.stderr)
         return 2
@@ -149,9 +178,10 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         app = create_app(settings)
     except Exception as error:
+        from .catalogue import DocumentError
         from .persistence.sqlite import DataDirInUse, IncompatibleDataDir
 
-        if isinstance(error, DataDirInUse | IncompatibleDataDir):
+        if isinstance(error, DataDirInUse | IncompatibleDataDir | DocumentError):
             print(f"fal-mock: {error}", file=sys.stderr)
             return 2
         raise
@@ -207,10 +237,65 @@ def run_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_endpoints(args: argparse.Namespace) -> int:
+    from .catalogue import Catalogue, DocumentError
+    from .jobs.endpoints import EndpointRegistry, output_media
+
+    try:
+        registry = EndpointRegistry(Catalogue(args.openapi or ()))
+        if args.example:
+            endpoint = registry.get(args.example)
+            if endpoint is None:
+                close = registry.suggestions(args.example)
+                hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+                print(f"fal-mock: no endpoint {args.example!r}{hint}", file=sys.stderr)
+                return 2
+            print(json.dumps(endpoint.example_input(), indent=2, ensure_ascii=False))
+            return 0
+        rows = []
+        for endpoint in registry:
+            spec = endpoint.spec
+            files = [f"{f.name}:{f.media}{'[]' if f.is_list else ''}" for f in spec.file_inputs]
+            rows.append({"id": endpoint.endpoint_id, "category": endpoint.category, "input_files": files,
+                         "output_media": output_media(endpoint), "source": endpoint.source})  # fmt: skip
+    except DocumentError as error:
+        print(f"fal-mock: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    width = max((len(row["id"]) for row in rows), default=2)
+    print(f"{'ID':<{width}}  {'CATEGORY':<16}  {'INPUT FILES':<24}  OUTPUT MEDIA")
+    for row in rows:
+        print(f"{row['id']:<{width}}  {row['category']:<16}  {', '.join(row['input_files']) or '-':<24}  "
+              f"{', '.join(row['output_media']) or '-'}")  # fmt: skip
+    print(f"{len(rows)} endpoints")
+    return 0
+
+
+def run_fetch_openapi(args: argparse.Namespace) -> int:
+    from .catalogue import DEFAULT_BASE_URL, DownloadError, download_documents
+
+    try:
+        written = download_documents(args.ids, args.dir, base_url=args.base_url or DEFAULT_BASE_URL)
+    except (DownloadError, ValueError, OSError) as error:
+        print(f"fal-mock fetch-openapi: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    print(f"serve them with: fal-mock serve --openapi {shlex.quote(args.dir)}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return run_serve(args)
+    if args.command == "endpoints":
+        return run_endpoints(args)
+    if args.command == "fetch-openapi":
+        return run_fetch_openapi(args)
     return run_env(args)
 
 

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .catalogue import Catalogue
 from .clock import Clock
 from .faults.book import FaultBook
 from .files.store import FileStore
-from .jobs.endpoints import EndpointRegistry
+from .jobs.endpoints import EndpointRegistry, load_user_documents
 from .jobs.fetch import Fetcher
 from .jobs.generators import VideoGenerator
 from .jobs.inputs import InputResolver, referenced_files
 from .jobs.queue import JobQueue
 from .jobs.runner import Runner
+from .jobs.schema_generator import SchemaGenerator
 from .persistence import store_for
 from .persistence.protocol import StateStore
 from .settings import Settings
@@ -70,16 +72,24 @@ class MockServices:
         self.files.close()
 
 
-def build_services(settings: Settings, clock: Clock, store: StateStore | None = None) -> MockServices:
-    """Wire one mock's parts together (no web framework involved)."""
+def build_services(
+    settings: Settings, clock: Clock, store: StateStore | None = None, catalogue: Catalogue | None = None
+) -> MockServices:
+    """Wire one mock's parts together (no web framework involved).
+
+    ``catalogue``: the endpoints to serve; by default the bundled documents plus ``settings.openapi``.
+    """
+    if catalogue is None:
+        catalogue = Catalogue(settings.openapi)
+        load_user_documents(catalogue)  # a broken user document fails here, naming its file and JSON path
+    registry = EndpointRegistry(catalogue)
     state = store if store is not None else store_for(settings)
     files = FileStore.from_settings(settings, clock)
     files.set_reference_provider(lambda: referenced_files(state))
-    registry = EndpointRegistry()
     resolver = InputResolver(files=files, policy=settings.image_url_policy, max_size=settings.max_input_file_bytes,
                              fetcher=Fetcher.from_settings(settings))  # fmt: skip
     runner = Runner(settings=settings, clock=clock, store=state, files=files, registry=registry,
-                    generator=VideoGenerator(settings, resolver))  # fmt: skip
+                    generator=SchemaGenerator(settings, resolver, VideoGenerator(settings, resolver)))  # fmt: skip
     webhooks = WebhookDispatcher(settings=settings, clock=clock, files=files, store=state, owner=runner.owner)
     faults = FaultBook(settings, clock)
     queue = JobQueue(settings=settings, clock=clock, store=state, runner=runner, faults=faults,

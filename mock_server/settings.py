@@ -89,6 +89,9 @@ class Settings:
     generation_lease_seconds: float = 10.0
     #: Webhook targets beyond loopback and in-process routes (exact names or ``*.suffix``; ``*`` allows any host).
     webhook_allow_hosts: tuple[str, ...] = ()
+    #: fal OpenAPI documents served besides the bundled ones: JSON files, or directories of ``*.json`` (CLI
+    #: ``--openapi PATH``, repeatable; a later document with the same endpoint id wins).
+    openapi: tuple[str, ...] = ()
 
     # --- limits ----------------------------------------------------------------------
     #: Largest JSON request body (data URIs included) — 413 beyond it.

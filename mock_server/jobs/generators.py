@@ -6,10 +6,11 @@ files it returns (as served files, or inline as data URIs) and turns the rest in
 would refuse (an image it cannot decode, too small, too large) and are deterministic: the same
 inputs give the same bytes in any process.
 
-:class:`VideoGenerator` is the image-to-video generator: the input image becomes the first
-frame of a real H.264 MP4 (:mod:`..video`).  Rendered videos are cached by (endpoint, canonical
-input, profile, image digest) — the bytes are a pure function of those — in a bounded LRU
-(``Settings.video_cache_entries``).
+:class:`VideoGenerator` renders clips of an input image (the first frame of a real H.264 MP4,
+:mod:`..video`) and owns the bounded LRU of rendered videos (``Settings.video_cache_entries``),
+keyed by (endpoint, canonical input, profile, image digest): the bytes are a pure function of
+those. Every endpoint's generator is :class:`.schema_generator.SchemaGenerator`, which uses it
+for videos.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..settings import Settings
-from ..video import ImageError, ImageLimits, RenderedVideo, render_video_from_bytes
+from ..video import ImageLimits, RenderedVideo, render_video_from_bytes
 from .endpoints import Endpoint
-from .errors import ModelError, entry
 from .inputs import InputResolver
 from .validation import canonical_json
 
@@ -113,11 +113,9 @@ class VideoGenerator:
             return False
         return self.cache.holds(endpoint.endpoint_id, canonical_json(inputs), self._settings.video_profile)
 
-    def generate(self, endpoint: Endpoint, inputs: Mapping[str, Any], *, own_hosts: set[str]) -> Generated:
+    def render(self, endpoint: Endpoint, inputs: Mapping[str, Any], image: bytes) -> RenderedVideo:
+        """The clip of ``image`` for these inputs (cached; raises :class:`ImageError` for a bad image)."""
         settings = self._settings
-        lines: list[tuple[str, str]] = []
-        resolved = self._resolver.resolve(inputs.get("image_url"), field="image_url", own_hosts=own_hosts)
-        lines.append((f"Loaded image_url: {resolved.description}", "INFO"))
         canonical = canonical_json(inputs)
         profile = settings.video_profile
         limits = ImageLimits(
@@ -127,20 +125,8 @@ class VideoGenerator:
             min_width=settings.min_image_side,
             min_height=settings.min_image_side,
         )
-        try:
-            video = self.cache.get_or_render(
-                (endpoint.endpoint_id, canonical, profile, hashlib.sha256(resolved.data).hexdigest()),
-                lambda: render_video_from_bytes(resolved.data, endpoint_id=endpoint.endpoint_id,
-                                                canonical_input=canonical, profile=profile, input_fields=inputs,
-                                                limits=limits),
-            )  # fmt: skip
-        except ImageError as error:
-            raise ModelError([entry(["body", "image_url"], error.msg, error.error_type, ctx=error.ctx,
-                                    input=inputs.get("image_url"))]) from error  # fmt: skip
-        lines.append((f"Rendered {video.width}x{video.height} H.264 video: {video.frame_count} frames at "
-                      f"{video.fps} fps ({video.duration:g} s, {profile} profile)", "INFO"))  # fmt: skip
-        facts = {"width": video.width, "height": video.height, "fps": video.fps, "frame_count": video.frame_count,
-                 "duration": video.duration}  # fmt: skip
-        body = {"video": {"content_type": "video/mp4", "file_name": endpoint.output_file_name, "file_size": video.size}}
-        file = GeneratedFile(("video",), video.data, "video/mp4", endpoint.output_file_name, facts)
-        return Generated(body, (file,), tuple(lines))
+        return self.cache.get_or_render(
+            (endpoint.endpoint_id, canonical, profile, hashlib.sha256(image).hexdigest()),
+            lambda: render_video_from_bytes(image, endpoint_id=endpoint.endpoint_id, canonical_input=canonical,
+                                            profile=profile, input_fields=inputs, limits=limits),
+        )  # fmt: skip

@@ -11,8 +11,10 @@ Order of resolution (DESIGN §6):
    uploaded, expired, evicted) is a ``file_download_error`` (404); on a fal CDN
    host it goes to the policy, so fal's doc examples still work;
 3. anything else follows ``Settings.image_url_policy``:
-   ``placeholder`` (default) draws a deterministic first frame from the URL (so
-   the example URLs in fal's docs work offline) and says so in the job's logs;
+   ``placeholder`` (default) makes a deterministic file of the field's kind from the
+   URL (an image drawn from it; for audio, video and 3D fields a 2 s WAV, a 2 s
+   preview MP4 or a GLB), so the example URLs in fal's docs work offline, and says
+   so in the job's logs;
    ``error`` answers ``file_download_error`` as fal would for an unreachable file;
    ``fetch`` downloads it through :mod:`.fetch` (opt-in, allow-listed, private
    addresses refused, size and time capped).
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING
 from PIL import Image, ImageDraw
 
 from ..files.store import FileRefs, FileStore, parse_key
+from ..media import build_glb, clip_geometry, render_clip, synth_wav
 from .errors import ModelError, entry
 
 if TYPE_CHECKING:
@@ -194,6 +197,20 @@ def placeholder_image(url: str) -> bytes:
     return out.getvalue()
 
 
+def placeholder_file(url: str, media: str) -> bytes:
+    """A deterministic stand-in for an external ``url`` of kind ``media``: the image above, a 2-second WAV,
+    a 2-second preview MP4 of that image, or a GLB mesh."""
+    seed = hashlib.sha256(url.encode()).digest()
+    if media == "audio":
+        return synth_wav(2.0, seed=seed).data
+    if media == "video":
+        image = Image.open(io.BytesIO(placeholder_image(url)))
+        return render_clip(image, clip_geometry("preview", duration=2), seed=seed).data
+    if media == "model":
+        return build_glb(seed=seed, detail=1).data
+    return placeholder_image(url)
+
+
 Fetcher = Callable[[str, str], bytes]
 
 
@@ -206,7 +223,8 @@ class InputResolver:
     max_size: int
     fetcher: Fetcher | None = None
 
-    def resolve(self, url: object, *, field: str, own_hosts: set[str]) -> ResolvedInput:
+    def resolve(self, url: object, *, field: str, own_hosts: set[str], media: str = "image") -> ResolvedInput:
+        """The bytes behind ``url`` (``media``: the kind a placeholder must be: image, video, audio, model)."""
         if not isinstance(url, str) or not url.strip():
             raise download_error(field, str(url), "not a URL")
         url = url.strip()
@@ -231,8 +249,9 @@ class InputResolver:
         if scheme not in ("http", "https"):
             raise download_error(field, clip(url), f"unsupported URL scheme {scheme or '(none)'!r}")
         if self.policy == "placeholder":
+            kind = media if media in ("video", "audio", "model") else "image"
             return ResolvedInput(
-                placeholder_image(url), "placeholder", f"placeholder image for {clip(url)} (not downloaded)"
+                placeholder_file(url, kind), "placeholder", f"placeholder {kind} for {clip(url)} (not downloaded)"
             )
         if self.policy == "fetch" and self.fetcher is not None:
             data = self.fetcher(url, field)

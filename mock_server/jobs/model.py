@@ -155,7 +155,7 @@ def with_urls(outcome: Outcome, url_of: Mapping[str, str]) -> Any:
 
 def _set_url(node: Any, path: Sequence[str | int], url: str) -> Any:
     if not path:
-        return {"url": url, **node} if isinstance(node, dict) else node
+        return {"url": url, **node} if isinstance(node, dict) else url  # a file object, or a plain URL string
     head, rest = path[0], path[1:]
     if isinstance(node, dict) and isinstance(head, str) and head in node:
         return {**node, head: _set_url(node[head], rest, url)}

@@ -50,7 +50,6 @@ from .errors import (
 from .model import Job, JobState, Origin, Outcome, later
 from .progression import RealisticPlan, Step, plan_realistic
 from .runner import Runner, failure_outcome
-from .validation import validate_arguments
 
 log = logging.getLogger("fal_mock.queue")
 #: Log lines shown while a job is IN_PROGRESS (the rest appear when it completes).
@@ -462,7 +461,7 @@ def validate_input(endpoint: Endpoint, arguments: Any, body_error: str | None) -
     """The validated arguments with defaults (raises ModelError with fal's 422 entries)."""
     if body_error is not None:
         raise ModelError([entry(["body"], "JSON decode error", "json_invalid", ctx={"error": body_error})])
-    return validate_arguments(endpoint.input_contract, arguments)
+    return endpoint.validate(arguments)
 
 
 def _between(bounds: tuple[float, float], settings: Settings, request_id: str, kind: str) -> float:

@@ -43,16 +43,23 @@ def canonical_json(value: Any) -> str:
 
 
 def validate_arguments(contract: str, arguments: Any) -> dict[str, Any]:
+    """:func:`validate_with` the validator of one of the project's contracts."""
+    return validate_with(contracts.validator(contract), arguments)
+
+
+def validate_with(validator: Any, arguments: Any) -> dict[str, Any]:
     """Validated arguments with defaults filled in, or :class:`ModelError` (422) with fal's entries."""
     if not isinstance(arguments, Mapping):
         raise ModelError([entry(["body"], "Input should be a valid dictionary", "dict_type", input=arguments)])
-    validator = contracts.validator(contract)
     schema = validator.schema  # read-only here: no need for contracts.schema()'s copy
     assert isinstance(schema, Mapping)
     coerced = _lax_coerce(schema, dict(arguments))
     errors = sorted(validator.iter_errors(coerced), key=lambda error: list(error.absolute_path))
     if errors:
-        raise ModelError(list(_entries(errors)))
+        unique: dict[tuple[Any, ...], DetailEntry] = {}
+        for found in _entries(errors):  # jsonschema reports each missing property once per missing property
+            unique.setdefault((tuple(found.loc), found.type), found)
+        raise ModelError(list(unique.values()))
     return _with_defaults(schema, coerced)
 
 
@@ -87,8 +94,22 @@ def _expected_text(options: Iterable[Any]) -> str:
     return ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
+def _unwrap_nullable(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """``anyOf: [T, {type: null}]`` (an optional field) fails like ``T`` would, as pydantic reports it."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        branches = error.validator_value if isinstance(error.validator_value, list) else []
+        nullable = [i for i, b in enumerate(branches) if isinstance(b, Mapping) and b.get("type") == "null"]
+        if not nullable or len(branches) != 2:
+            break
+        inner = [sub for sub in error.context if sub.schema_path and sub.schema_path[0] not in nullable]
+        if not inner:
+            break
+        error = inner[0]  # its absolute_path already runs through the anyOf's
+    return error
+
+
 def _entries(errors: Iterable[jsonschema.ValidationError]) -> Iterable[DetailEntry]:
-    for error in errors:
+    for error in map(_unwrap_nullable, errors):
         loc: list[str | int] = ["body", *error.absolute_path]
         kind = error.validator
         rule: Any = error.validator_value

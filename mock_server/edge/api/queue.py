@@ -18,7 +18,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from ...contract_check import check_contract
+from ...contract_check import ContractSelfCheckFailed, check_contract
 from ...files.store import lifecycle_seconds
 from ...jobs.endpoints import Endpoint
 from ...jobs.errors import ErrorPayload, PlainError, RequestError, ResultNotReady, UnknownEndpoint
@@ -43,8 +43,18 @@ UNSERIALIZABLE_HEADER = "x-fal-mock-webhook-unserializable"
 def endpoint_for(mock: MockServices, endpoint_id: str) -> Endpoint:
     endpoint = mock.registry.get(endpoint_id)
     if endpoint is None:
-        raise UnknownEndpoint(endpoint_id.strip("/"), f"fal-mock serves: {', '.join(mock.registry.ids())}")
+        raise UnknownEndpoint(endpoint_id.strip("/"), served_hint(mock, endpoint_id))
     return endpoint
+
+
+def served_hint(mock: MockServices, endpoint_id: str) -> str:
+    """What to tell a caller of an endpoint the mock does not serve: near ids, and how to add one."""
+    close = mock.registry.suggestions(endpoint_id)
+    ids = mock.registry.ids()
+    served = f"fal-mock serves: {', '.join(ids)}" if len(ids) <= 20 else f"fal-mock serves {len(ids)} endpoints"
+    guess = f" Did you mean {' or '.join(close)}?" if close else ""
+    return (f"{served}.{guess} Add one with `fal-mock serve --openapi FILE` (its fal OpenAPI document; "
+            "`fal-mock fetch-openapi ID` downloads it).")  # fmt: skip
 
 
 def app_id_of(request: Request) -> str:
@@ -247,13 +257,18 @@ def outcome_response(mock: MockServices, job: Job, request_bases: Bases) -> Resp
         check_contract(mock.settings.check_contracts, "errors/error", outcome.body)
         return payload_response(ErrorPayload(outcome.status_code, outcome.body, outcome.headers),
                                 request_id=job.request_id)  # fmt: skip
-    endpoint = mock.registry.get(job.endpoint_id)
-    return fal_json(
-        result_body(outcome, request_bases.cdn, mock.files),
-        contract=endpoint.output_contract if endpoint else None,
-        check=mock.settings.check_contracts,
-        headers={"x-fal-request-id": job.request_id},
-    )
+    body = result_body(outcome, request_bases.cdn, mock.files)
+    check_output(mock, job.endpoint_id, body)
+    return fal_json(body, contract=None, check=False, headers={"x-fal-request-id": job.request_id})
+
+
+def check_output(mock: MockServices, endpoint_id: str, body: Any) -> None:
+    """With ``check_contracts`` on, an output that breaks its endpoint's Output schema is a 500 naming it."""
+    endpoint = mock.registry.get(endpoint_id)
+    if mock.settings.check_contracts and endpoint is not None:
+        problems = endpoint.output_problems(body)
+        if problems:
+            raise ContractSelfCheckFailed(f"{endpoint_id} output", problems)
 
 
 async def cancel(request: Request) -> Response:

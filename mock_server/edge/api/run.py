@@ -19,11 +19,10 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from ...contract_check import check_contract
 from ...jobs.progression import REALISTIC
 from ...jobs.results import result_body
 from ..request_parts import bases, services, wait_on_clock
-from .queue import outcome_response, read_submission
+from .queue import check_output, outcome_response, read_submission
 
 STREAM_SUFFIX = "/stream"
 
@@ -43,7 +42,7 @@ async def run(request: Request) -> Response:
     if not streaming or not outcome.ok:
         return outcome_response(mock, job, bases(request))
     body = result_body(outcome, bases(request).cdn, mock.files)
-    check_contract(mock.settings.check_contracts, submission.endpoint.output_contract, body)
+    check_output(mock, submission.endpoint.endpoint_id, body)
     event = f"data: {json.dumps(body, separators=(',', ':'))}\n\n".encode()
 
     async def once() -> AsyncIterator[bytes]:

@@ -324,10 +324,13 @@ async def test_request_id_under_another_app_is_404(client: httpx.AsyncClient) ->
 
 
 async def test_unknown_endpoint_names_the_served_ones(client: httpx.AsyncClient) -> None:
-    response = await client.post(f"{QUEUE}/fal-ai/flux/dev", json={})
+    response = await client.post(f"{QUEUE}/fal-ai/minimax/image-to-video", json={})
     assert response.status_code == 404
-    assert LUCY in response.json()["detail"]
-    assert MINIMAX in response.json()["detail"]
+    detail = response.json()["detail"]
+    assert LUCY in detail
+    assert MINIMAX in detail
+    assert "Did you mean" in detail
+    assert "--openapi" in detail
 
 
 # --- 12. Lucy's sync_mode returns a data URI; otherwise a URL served by the mock ---------------

@@ -1,0 +1,444 @@
+"""Outputs for any catalogue endpoint: its Output schema walked by :mod:`..outputs`, media made by :mod:`..media`.
+
+:class:`SchemaGenerator` is the :class:`~.generators.Generator` of every served endpoint. For one job:
+
+1. **File inputs** (the endpoint's ``file_inputs``: ``*_url``/``*_urls`` and described file fields) are
+   resolved through the input policy (:class:`~.inputs.InputResolver`: data URIs, the mock's own files,
+   then ``placeholder`` / ``error`` / ``fetch``), at most :data:`MAX_INPUT_FILES` per job, and sniffed
+   from their bytes (:func:`..media.sniff`). A file of the wrong kind for its field is a 422 on that
+   field: ``image_load_error`` for an image field (fal's error for an undecodable image), else
+   ``file_type_error`` with ``ctx.expected`` and ``ctx.received`` (the media kinds). A placeholder
+   (the default policy for URLs the mock does not hold) is of the field's kind: an image, a 2-second
+   WAV, a small MP4, a GLB. Images are decoded under the image limits (``max_image_side``...).
+2. **The output** is :func:`..outputs.build_output` of the Output schema with the validated arguments,
+   the category, a seed of ``SHA-256(settings.seed, endpoint id, canonical input)`` and what was measured
+   of the inputs (image sizes, audio/video durations). It is validated against the Output schema before
+   it leaves (the builder does it; a failure is a 500 ``runner_server_error`` naming the path — a bug).
+3. **Media**, per file field (the builder's :class:`~..outputs.FileRequest`):
+
+   - image: size from ``image_size`` (fal's presets or ``{width, height}``), else ``aspect_ratio`` (+
+     ``resolution``), else ``width``/``height``, else the input image's size, else 1024×1024; derived
+     from the input image (image-to-image, edits) or drawn from the prompt; PNG, JPEG or WebP as the
+     classification (``output_format``) asks.
+   - video: Lucy-5B and MiniMax keep their own geometry (:mod:`..video.profiles`); every other
+     endpoint gets :func:`..media.clip_geometry` of the video profile with ``aspect_ratio``,
+     ``resolution``, ``duration``, ``fps``, ``num_frames``; the first frame is the input image, or a
+     picture drawn from the prompt (text-to-video, video-to-video). Rendered clips are cached
+     (``video_cache_entries``).
+   - audio: WAV or MP3 (``output_format``; other types are written as WAV and declared so), of the
+     requested ``duration``, else as long as the input audio/video, else as long as reading the input
+     text aloud takes (2.5 words/s, 1–60 s), else 5 s.
+   - 3D: GLB (or glTF/OBJ/PLY/STL when asked). Text: UTF-8 sentences (JSON for ``application/json``).
+     Archives: a ZIP holding a text file. Anything else: seeded bytes of the declared type.
+
+   File names: ``output.<ext>`` for the first file field, ``<field>.<ext>`` for others, with
+   ``_<index>`` inside arrays of more than one. Bodies are stored without ``url``; the edge puts each
+   file's URL (served file or ``data:`` URI under ``sync_mode``) in front, per request.
+
+Determinism: the same endpoint, canonical input, input bytes and settings give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from ..media import (
+    MODEL_FORMATS,
+    GeometryError,
+    MediaError,
+    audio_for_format,
+    build_model,
+    clip_geometry,
+    derive_image,
+    draw_image,
+    encode_image,
+    fit_limits,
+    image_size,
+    render_clip,
+    render_text_clip,
+    size_for_aspect,
+    sniff,
+    synth_wav,
+)
+from ..media.probe import audio_duration, video_facts
+from ..outputs import (
+    FileFacts,
+    FileRequest,
+    InputFacts,
+    MediaKind,
+    OutputBuildError,
+    OutputLimits,
+    SchemaDoc,
+    UrlRequest,
+    build_output,
+)
+from ..settings import Settings
+from ..video import ImageError, ImageLimits
+from ..video.images import open_image
+from ..video.profiles import LUCY_ENDPOINT, MINIMAX_ENDPOINT
+from .endpoints import Endpoint
+from .errors import ModelError, RequestError, entry
+from .generators import Generated, GeneratedFile, VideoGenerator
+from .inputs import InputResolver
+from .validation import canonical_json
+
+#: File inputs one job may reference (list items included) — 422 beyond it.
+MAX_INPUT_FILES = 16
+#: The placeholder URL the builder validates a file object with (replaced by the real one per request).
+PENDING_URL = "https://v3.fal.media/files/fal-mock/pending_{index}_{name}"
+_OWN_GEOMETRY = (LUCY_ENDPOINT, MINIMAX_ENDPOINT)
+_WORDS_PER_SECOND = 2.5
+
+
+@dataclass
+class _InputFile:
+    name: str
+    index: int
+    data: bytes
+    kind: str
+    content_type: str
+    description: str
+    size: tuple[int, int] | None = None
+    duration: float | None = None
+
+
+@dataclass
+class _Inputs:
+    files: list[_InputFile] = field(default_factory=list)
+
+    def first(self, kind: str) -> _InputFile | None:
+        return next((item for item in self.files if item.kind == kind), None)
+
+    def facts(self) -> InputFacts:
+        durations: dict[str, float] = {}
+        dimensions: dict[str, tuple[int, int]] = {}
+        for item in self.files:
+            if item.duration is not None:
+                durations.setdefault(item.name, item.duration)
+            if item.size is not None:
+                dimensions.setdefault(item.name, item.size)
+        return InputFacts(durations=durations, dimensions=dimensions)
+
+
+class SchemaGenerator:
+    """The generator of every catalogue endpoint (see the module docstring)."""
+
+    def __init__(self, settings: Settings, resolver: InputResolver, video: VideoGenerator) -> None:
+        self._settings = settings
+        self._resolver = resolver
+        self.video = video
+        self._docs: dict[str, SchemaDoc] = {}
+        self._limits = ImageLimits(
+            max_width=settings.max_image_side,
+            max_height=settings.max_image_side,
+            max_pixels=settings.max_image_pixels,
+            min_width=settings.min_image_side,
+            min_height=settings.min_image_side,
+        )
+
+    def cached(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> bool:
+        if endpoint.endpoint_id in _OWN_GEOMETRY:
+            return self.video.cached(endpoint, inputs)
+        return False
+
+    def _doc(self, endpoint: Endpoint) -> SchemaDoc:
+        doc = self._docs.get(endpoint.endpoint_id)
+        if doc is None:
+            doc = self._docs.setdefault(endpoint.endpoint_id, SchemaDoc(endpoint.spec.output_schema))
+        return doc
+
+    def generate(self, endpoint: Endpoint, inputs: Mapping[str, Any], *, own_hosts: set[str]) -> Generated:
+        lines: list[tuple[str, str]] = []
+        resolved = self._resolve_inputs(endpoint, inputs, own_hosts, lines)
+        canonical = canonical_json(inputs)
+        seed = hashlib.sha256(f"{self._settings.seed}\x00{endpoint.endpoint_id}\x00{canonical}".encode()).digest()
+        maker = _JobMedia(self, endpoint, inputs, resolved, canonical)
+        try:
+            body = build_output(self._doc(endpoint), arguments=inputs, category=endpoint.category, seed=seed,
+                                media=maker, limits=OutputLimits(), inputs=resolved.facts())  # fmt: skip
+        except ImageError as error:
+            item = maker.image_source
+            loc = ["body", item.name] if item is None or item.index < 0 else ["body", item.name, item.index]
+            raise ModelError([entry(loc, error.msg, error.error_type, ctx=error.ctx)]) from error
+        except (GeometryError, MediaError) as error:
+            message = f"Cannot produce the requested media: {error}"
+            raise ModelError([entry(["body"], message, "value_error")]) from error
+        except OutputBuildError as error:
+            message = f"fal-mock cannot build an output of {endpoint.endpoint_id}: {error}"
+            raise RequestError("runner_server_error", message) from error
+        for item in maker.files:
+            body = _without_url(body, item.path)
+        lines.extend(maker.lines)
+        return Generated(body, tuple(maker.files), tuple(lines))
+
+    # --- inputs -----------------------------------------------------------------------------
+    def _resolve_inputs(
+        self, endpoint: Endpoint, inputs: Mapping[str, Any], own_hosts: set[str], lines: list[tuple[str, str]]
+    ) -> _Inputs:
+        resolved = _Inputs()
+        for spec in endpoint.spec.file_inputs:
+            value = inputs.get(spec.name)
+            if value is None:
+                continue
+            items: Sequence[Any] = value if isinstance(value, list) else [value]
+            for index, url in enumerate(items):
+                if url is None:
+                    continue
+                if len(resolved.files) >= MAX_INPUT_FILES:
+                    raise ModelError([entry(["body", spec.name], f"At most {MAX_INPUT_FILES} input files per request",
+                                            "too_many_files", ctx={"max_files": MAX_INPUT_FILES})])  # fmt: skip
+                position = index if isinstance(value, list) else -1
+                resolved.files.append(self._resolve_one(spec.name, position, url, spec.media, own_hosts))
+                lines.append((f"Loaded {spec.name}{'' if position < 0 else f'[{position}]'}: "
+                              f"{resolved.files[-1].description}", "INFO"))  # fmt: skip
+        return resolved
+
+    def _resolve_one(self, name: str, index: int, url: Any, media: str, own_hosts: set[str]) -> _InputFile:
+        loc: list[str | int] = ["body", name] if index < 0 else ["body", name, index]
+        got = self._resolver.resolve(url, field=name, own_hosts=own_hosts, media=media)
+        info = sniff(got.data)
+        wanted = "model" if media == "model" else media
+        if wanted != "any" and info.kind != wanted:
+            if wanted == "image":
+                raise ModelError([entry(loc, "Failed to load the image. Please ensure the image file is not corrupted "
+                                        "and is in a supported format.", "image_load_error",
+                                        ctx={"received": info.content_type})])  # fmt: skip
+            raise ModelError([entry(loc, f"Expected a {wanted} file, got {info.content_type}", "file_type_error",
+                                    ctx={"expected": wanted, "received": info.kind})])  # fmt: skip
+        item = _InputFile(name, index, got.data, info.kind, info.content_type, got.description)
+        try:
+            if info.kind == "image":
+                with Image.open(io.BytesIO(got.data)) as image:
+                    item.size = (image.width, image.height)
+            elif info.kind == "audio":
+                item.duration = audio_duration(got.data)
+            elif info.kind == "video":
+                facts = video_facts(got.data)
+                if facts is not None:
+                    item.duration, item.size = facts.duration, (facts.width, facts.height)
+        except (OSError, ValueError, Image.DecompressionBombError):
+            pass  # measurements are best effort; decoding for real happens (with fal's errors) when used
+        return item
+
+
+class _JobMedia:
+    """The :class:`~..outputs.MediaMaker` of one job: makes bytes, remembers them as :class:`GeneratedFile`."""
+
+    def __init__(self, owner: SchemaGenerator, endpoint: Endpoint, arguments: Mapping[str, Any], inputs: _Inputs,
+                 canonical: str) -> None:  # fmt: skip
+        self._owner = owner
+        self._endpoint = endpoint
+        self._arguments = arguments
+        self._inputs = inputs
+        self._canonical = canonical
+        self.files: list[GeneratedFile] = []
+        self.lines: list[tuple[str, str]] = []
+        self.image_source: _InputFile | None = None
+
+    # MediaMaker ---------------------------------------------------------------------------------
+    def make(self, request: FileRequest) -> FileFacts:
+        name = self._file_name(request.property_name, request.index, request.count, request.extension)
+        return self._produce(request.kind, request.content_type, request.extension, request.path, name, request.seed)
+
+    def url_for(self, request: UrlRequest) -> str:
+        name = self._file_name(request.property_name, 0, 1, request.extension)
+        return self._produce(request.kind, request.content_type, request.extension, request.path, name,
+                             request.seed).url  # fmt: skip
+
+    # making --------------------------------------------------------------------------------------
+    def _file_name(self, prop: str, index: int, count: int, extension: str) -> str:
+        stem = "output" if not self.files else (prop or "file")
+        if count > 1:
+            stem = f"{stem}_{index}"
+        return f"{stem}.{extension or 'bin'}"
+
+    def _produce(self, kind: MediaKind, content_type: str, extension: str, path: Sequence[str | int], name: str,
+                 seed: bytes) -> FileFacts:  # fmt: skip
+        facts: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        if kind == MediaKind.IMAGE:
+            data, content_type, extension, facts = self._image(extension, seed)
+        elif kind == MediaKind.VIDEO:
+            data, facts = self._video(path, seed)
+            content_type, extension = "video/mp4", "mp4"
+        elif kind == MediaKind.AUDIO:
+            audio = self._audio(extension, seed)
+            data, content_type, extension = audio.data, audio.content_type, audio.extension
+            facts = {"duration": audio.duration}
+            extra = {"sample_rate": audio.sample_rate, "channels": audio.channels}
+        elif kind == MediaKind.MODEL3D:
+            model = build_model(extension if extension in MODEL_FORMATS else "glb", seed=seed)
+            data, content_type, extension = model.data, model.content_type, model.extension
+        elif kind == MediaKind.TEXT:
+            data = self._text(content_type, seed)
+        elif kind == MediaKind.ARCHIVE:
+            data, content_type, extension = _archive(self._prompt(), seed), "application/zip", "zip"
+        else:
+            data = hashlib.shake_256(seed).digest(1024)
+        name = f"{name.rsplit('.', 1)[0]}.{extension}"
+        index = len(self.files)
+        if kind == MediaKind.VIDEO:
+            profile = self._owner._settings.video_profile
+            size = f"{facts['width']}x{facts['height']}"
+            self.lines.append((f"Rendered {size} H.264 video: {facts['frame_count']} frames at {facts['fps']} fps "
+                               f"({facts['duration']:g} s, {profile} profile)", "INFO"))  # fmt: skip
+        else:
+            self.lines.append((f"Generated {name} ({content_type}, {len(data)} bytes)", "INFO"))
+        self.files.append(GeneratedFile(tuple(path), data, content_type, name, {**facts, **extra}))
+        return FileFacts(
+            url=PENDING_URL.format(index=index, name=name),
+            content_type=content_type,
+            file_name=name,
+            file_size=len(data),
+            width=facts.get("width"),
+            height=facts.get("height"),
+            duration=facts.get("duration"),
+            fps=facts.get("fps"),
+            num_frames=facts.get("frame_count"),
+            extra=extra,
+        )
+
+    def _prompt(self) -> str | None:
+        for key in ("prompt", "text", "input", "query"):
+            value = self._arguments.get(key)
+            if isinstance(value, str) and value.strip():
+                return value
+        return None
+
+    def _source_image(self) -> _InputFile | None:
+        source = self._inputs.first("image")
+        self.image_source = source
+        return source
+
+    def _image(self, extension: str, seed: bytes) -> tuple[bytes, str, str, dict[str, Any]]:
+        source = self._source_image()
+        width, height = self._image_size(source)
+        if source is not None:
+            opened = open_image(source.data, limits=self._owner._limits)
+            picture = derive_image(opened.decode((width, height)), width, height, seed=seed)
+        else:
+            picture = draw_image(width, height, seed=seed, prompt=self._prompt())
+        encoded = encode_image(picture, extension if extension in ("png", "jpeg", "jpg", "webp") else "png")
+        return encoded.data, encoded.content_type, encoded.extension, {"width": encoded.width, "height": encoded.height}
+
+    def _image_size(self, source: _InputFile | None) -> tuple[int, int]:
+        args = self._arguments
+        source_size = source.size if source is not None else None
+        if args.get("image_size") is not None:
+            size = image_size(args.get("image_size"), source_size=source_size)
+        elif isinstance(args.get("aspect_ratio"), str) and args["aspect_ratio"].strip().lower() != "auto":
+            size = size_for_aspect(args["aspect_ratio"], resolution=args.get("resolution"), source_size=source_size)
+        elif isinstance(args.get("width"), int) and isinstance(args.get("height"), int):
+            size = fit_limits(args["width"], args["height"])
+        elif source_size is not None:
+            size = fit_limits(*source_size)
+        else:
+            return 1024, 1024
+        return size.width, size.height
+
+    def _video(self, path: Sequence[str | int], seed: bytes) -> tuple[bytes, dict[str, Any]]:
+        owner, args = self._owner, self._arguments
+        profile = owner._settings.video_profile
+        source = self._source_image()
+        if source is not None and self._endpoint.endpoint_id in _OWN_GEOMETRY:
+            video = owner.video.render(self._endpoint, args, source.data)
+        else:
+            motion = self._inputs.first("video")
+            duration = args.get("duration")
+            if duration is None and args.get("num_frames") is None and motion is not None and motion.duration:
+                duration = motion.duration
+            geometry = clip_geometry(
+                "realistic" if profile == "realistic" else "preview",
+                aspect_ratio=_aspect(args.get("aspect_ratio")),
+                resolution=args.get("resolution"),
+                duration=_seconds(duration),
+                fps=args.get("fps"),
+                num_frames=args.get("num_frames"),
+                source_size=(source or motion).size if (source or motion) is not None else None,  # type: ignore[union-attr]
+            )
+            digest = hashlib.sha256(source.data).hexdigest() if source is not None else "drawn"
+            key = (self._endpoint.endpoint_id, self._canonical, profile, f"{'/'.join(map(str, path))}:{digest}")
+
+            def render() -> Any:
+                if source is not None:
+                    opened = open_image(source.data, limits=owner._limits)
+                    return render_clip(opened.decode((geometry.width, geometry.height)), geometry, seed=seed)
+                return render_text_clip(geometry, seed=seed, prompt=self._prompt())
+
+            video = owner.video.cache.get_or_render(key, render)
+        facts = {"width": video.width, "height": video.height, "fps": video.fps, "frame_count": video.frame_count,
+                 "duration": video.duration}  # fmt: skip
+        return video.data, facts
+
+    def _audio(self, extension: str, seed: bytes) -> Any:
+        args = self._arguments
+        seconds = _seconds(args.get("duration"))
+        if seconds is None:
+            timed = self._inputs.first("audio") or self._inputs.first("video")
+            if timed is not None and timed.duration:
+                seconds = timed.duration
+        if seconds is None:
+            text = self._prompt()
+            if text is not None:
+                seconds = min(60.0, max(1.0, len(text.split()) / _WORDS_PER_SECOND))
+        seconds = min(max(seconds or 5.0, 0.1), 600.0)
+        try:
+            return audio_for_format(extension or "wav", seconds, seed=seed)
+        except MediaError:
+            return synth_wav(seconds, seed=seed)
+
+    def _text(self, content_type: str, seed: bytes) -> bytes:
+        prompt = self._prompt() or "fal-mock output"
+        if content_type == "application/json":
+            return json.dumps({"prompt": prompt, "seed": seed.hex()[:16]}, ensure_ascii=False).encode()
+        return f"{prompt}\n".encode()
+
+
+def _archive(prompt: str | None, seed: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo("output.txt", date_time=(2025, 1, 1, 0, 0, 0))
+        archive.writestr(info, f"{prompt or 'fal-mock output'}\n{seed.hex()}\n")
+    return out.getvalue()
+
+
+def _aspect(value: Any) -> Any:
+    return None if isinstance(value, str) and value.strip().lower() == "auto" else value
+
+
+def _seconds(value: Any) -> float | None:
+    """``5``, ``"5"``, ``"5s"`` → 5.0; anything else → None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if value > 0 else None
+    if isinstance(value, str):
+        text = value.strip().lower().removesuffix("s").strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return number if number > 0 else None
+    return None
+
+
+def _without_url(node: Any, path: Sequence[str | int]) -> Any:
+    """The body with the placeholder ``url`` of the file object at ``path`` removed (copies on the way)."""
+    if not path:
+        if isinstance(node, dict):
+            return {key: value for key, value in node.items() if key != "url"}
+        return node  # a plain URL string: replaced whole when URLs are filled in
+    head, rest = path[0], path[1:]
+    if isinstance(node, dict) and isinstance(head, str) and head in node:
+        return {**node, head: _without_url(node[head], rest)}
+    if isinstance(node, list) and isinstance(head, int) and 0 <= head < len(node):
+        return [*node[:head], _without_url(node[head], rest), *node[head + 1 :]]
+    return node

@@ -93,3 +93,104 @@ def test_example_input_completes_with_a_valid_output_and_real_files(fal_mock: Fa
     # Deterministic: the same input gives the same output (ids and URLs aside, the bytes).
     again = fal_client.subscribe(endpoint_id, arguments)
     assert [fetch(fal_mock, m["url"]) for _, m in file_objects(again)] == [fetch(fal_mock, m["url"]) for _, m in files]
+
+
+# --- what a user of a given endpoint checks -------------------------------------------------------------------
+def test_image_output_honours_size_format_count_and_seed(fal_mock: FalMock) -> None:
+    output = fal_client.subscribe("fal-ai/flux/dev", {"prompt": "a red fox in snow", "image_size": {"width": 640,
+                                  "height": 352}, "num_images": 2, "output_format": "jpeg", "seed": 42})  # fmt: skip
+    assert output["seed"] == 42
+    assert len(output["images"]) == 2
+    for image in output["images"]:
+        data = fal_mock.file_bytes(image["url"])
+        with Image.open(io.BytesIO(data)) as decoded:
+            assert (decoded.format, decoded.size) == ("JPEG", (640, 352))
+        assert (image["width"], image["height"], image["content_type"]) == (640, 352, "image/jpeg")
+    assert len({fal_mock.file_bytes(image["url"]) for image in output["images"]}) == 2  # two different images
+
+
+def test_sync_mode_returns_data_uris(fal_mock: FalMock) -> None:
+    output = fal_client.subscribe("fal-ai/flux/dev", {"prompt": "a lighthouse", "sync_mode": True,
+                                                      "image_size": "square"})  # fmt: skip
+    url = output["images"][0]["url"]
+    assert url.startswith("data:image/")
+    check_decodes(fetch(fal_mock, url), output["images"][0])
+
+
+def test_an_edit_derives_from_the_input_image(fal_mock: FalMock) -> None:
+    source = Image.new("RGB", (320, 240), (250, 250, 250))
+    buffer = io.BytesIO()
+    source.save(buffer, format="PNG")
+    url = fal_client.upload(buffer.getvalue(), "image/png", file_name="white.png")
+    output = fal_client.subscribe("fal-ai/nano-banana/edit", {"prompt": "make it night", "image_urls": [url]})
+    with Image.open(io.BytesIO(fal_mock.file_bytes(output["images"][0]["url"]))) as edited:
+        assert edited.size == (320, 240)  # the input's size, as an edit keeps it
+
+
+def test_video_honours_duration_and_aspect_ratio(fal_mock: FalMock) -> None:
+    output = fal_client.subscribe("fal-ai/kling-video/v2.5-turbo/pro/text-to-video",
+                                  {"prompt": "waves", "duration": "10", "aspect_ratio": "9:16"})  # fmt: skip
+    data = fal_mock.file_bytes(output["video"]["url"])
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.height > stream.codec_context.width  # portrait
+        assert float(container.duration / av.time_base) == pytest.approx(10, abs=0.1)
+
+
+def test_speech_to_text_measures_the_input_audio(fal_mock: FalMock) -> None:
+    from fal_mock.mock_server.media import synth_wav
+
+    url = fal_client.upload(synth_wav(12.0, seed=b"talk").data, "audio/wav", file_name="talk.wav")
+    output = fal_client.subscribe("fal-ai/wizper", {"audio_url": url})
+    assert output["text"].strip()
+    ends = [chunk["timestamp"][1] for chunk in output["chunks"]]
+    assert max(ends) == pytest.approx(12.0, abs=0.5)
+
+
+def test_text_to_speech_length_follows_the_text(fal_mock: FalMock) -> None:
+    short = fal_client.subscribe("fal-ai/minimax/speech-02-hd", {"text": "Hello there."})
+    long = fal_client.subscribe("fal-ai/minimax/speech-02-hd", {"text": " ".join(["word"] * 50)})
+    short_s = len(fal_mock.file_bytes(short["audio"]["url"]))
+    long_s = len(fal_mock.file_bytes(long["audio"]["url"]))
+    assert long_s > 3 * short_s
+
+
+@pytest.mark.parametrize(
+    ("endpoint_id", "field", "wrong", "error_type"),
+    [
+        ("fal-ai/wizper", "audio_url", "image", "file_type_error"),
+        ("fal-ai/trellis", "image_url", "audio", "image_load_error"),
+    ],
+)
+def test_a_file_of_the_wrong_kind_is_a_422_on_its_field(
+    fal_mock: FalMock, endpoint_id: str, field: str, wrong: str, error_type: str
+) -> None:
+    from fal_client.client import FalClientHTTPError
+    from fal_mock.mock_server.media import synth_wav
+
+    from tests.support import data_uri, png_bytes
+
+    payload = data_uri(png_bytes()) if wrong == "image" else "data:audio/wav;base64," + base64.b64encode(
+        synth_wav(1.0, seed=b"x").data).decode()  # fmt: skip
+    with pytest.raises(FalClientHTTPError) as raised:
+        fal_client.subscribe(endpoint_id, {field: payload})
+    assert raised.value.status_code == 422
+    detail = raised.value.response.json()["detail"]
+    assert [(entry["loc"], entry["type"]) for entry in detail] == [(["body", field], error_type)]
+
+
+DATA = "tests/mock_server/catalogue/data"
+
+
+@pytest.mark.fal_mock(openapi=[DATA])
+@pytest.mark.parametrize("endpoint_id", ["acme/podcast/tts", "acme/scene/to-3d", "acme/sketch-to-image"])
+def test_third_party_documents_through_the_marker(fal_mock: FalMock, endpoint_id: str) -> None:
+    endpoint = fal_mock.services.registry.get(endpoint_id)
+    assert endpoint is not None
+    assert endpoint.source.startswith(DATA)
+    output = fal_client.subscribe(endpoint_id, endpoint.example_input())
+    assert endpoint.output_problems(output) == []
+    files = list(file_objects(output))
+    assert files
+    for _, meta in files:
+        check_decodes(fetch(fal_mock, meta["url"]), meta)

@@ -21,6 +21,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..catalogue import DocumentError
 from ..clock import Clock, ManualClock, SystemClock
 from ..contract_check import ContractSelfCheckFailed, check_contract
 from ..jobs.errors import DomainError, FalError, PlainError
@@ -68,6 +69,7 @@ def create_app(
         exception_handlers={
             FalError: _mock_error,
             DomainError: _mock_error,
+            DocumentError: _mock_error,
             HTTPException: _routing_error,
             ContractSelfCheckFailed: _self_check_failed,
             Exception: _unexpected,

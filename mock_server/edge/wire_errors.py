@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
+from ..catalogue import DocumentError
 from ..files.errors import FileTooLarge, InvalidParts, StorageError, StoreFull, TooManyParts, UnknownUpload
 from ..jobs.errors import (
     ClockNotAdjustable,
@@ -31,6 +32,7 @@ from ..jobs.errors import (
     PlainError,
     QueueFull,
     QueueLengthReached,
+    RequestError,
     ResultNotReady,
     UnknownEndpoint,
 )
@@ -43,6 +45,9 @@ def wire_error(error: Exception) -> FalError | None:
         return error
     if isinstance(error, DomainError):
         return _domain_error(error)
+    if isinstance(error, DocumentError):  # a user document that fails on first use (see jobs/endpoints.py)
+        return RequestError("internal_server_error", f"fal-mock cannot serve this endpoint, its document is broken: "
+                            f"{error}", status_code=500)  # fmt: skip
     return None
 
 

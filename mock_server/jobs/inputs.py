@@ -82,9 +82,12 @@ def decode_data_uri(value: str, *, field: str, max_size: int) -> bytes:
         if estimated > max_size + 3:
             raise too_large(field, clip(value), max_size)
         try:
-            cleaned = re.sub(r"\s+", "", payload)
-            cleaned += "=" * (-len(cleaned) % 4)
-            data = base64.b64decode(cleaned, validate=True)
+            try:  # the usual case: no whitespace, padded (cleaning 1 MB costs more than decoding it)
+                data = base64.b64decode(payload, validate=True)
+            except (binascii.Error, ValueError):
+                cleaned = re.sub(r"\s+", "", payload)
+                cleaned += "=" * (-len(cleaned) % 4)
+                data = base64.b64decode(cleaned, validate=True)
         except (binascii.Error, ValueError):
             raise download_error(field, clip(value), "data URI is not valid base64") from None
     else:

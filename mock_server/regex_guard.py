@@ -71,4 +71,4 @@ def _pattern_keyword(validator: Any, pattern: Any, instance: Any, schema: Any) -
 
 def bounded_validator_class(base: Any) -> Any:
     """``base`` (a jsonschema validator class) with a time-bounded ``pattern`` keyword."""
-    return validators.extend(base, {"pattern": _pattern_keyword})
+    return validators.extend(base, {"pattern": _pattern_keyword})  # type: ignore[no-untyped-call]

@@ -165,8 +165,10 @@ class SchemaGenerator:
             body = build_output(self._doc(endpoint), arguments=inputs, category=endpoint.category, seed=seed,
                                 media=maker, limits=OutputLimits(), inputs=resolved.facts())  # fmt: skip
         except ImageError as error:
-            item = maker.image_source
-            loc = ["body", item.name] if item is None or item.index < 0 else ["body", item.name, item.index]
+            source = maker.image_source
+            loc: list[str | int] = ["body"]
+            if source is not None:
+                loc = ["body", source.name] if source.index < 0 else ["body", source.name, source.index]
             raise ModelError([entry(loc, error.msg, error.error_type, ctx=error.ctx)]) from error
         except (GeometryError, MediaError) as error:
             message = f"Cannot produce the requested media: {error}"
@@ -174,8 +176,8 @@ class SchemaGenerator:
         except OutputBuildError as error:
             message = f"fal-mock cannot build an output of {endpoint.endpoint_id}: {error}"
             raise RequestError("runner_server_error", message) from error
-        for item in maker.files:
-            body = _without_url(body, item.path)
+        for made in maker.files:
+            body = _without_url(body, made.path)
         lines.extend(maker.lines)
         return Generated(body, tuple(maker.files), tuple(lines))
 

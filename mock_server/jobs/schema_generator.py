@@ -86,7 +86,7 @@ from ..video.images import open_image
 from ..video.profiles import LUCY_ENDPOINT, MINIMAX_ENDPOINT
 from .endpoints import Endpoint
 from .errors import ModelError, RequestError, entry
-from .generators import Generated, GeneratedFile, VideoGenerator
+from .generators import Generated, GeneratedFile, VideoCache, VideoGenerator
 from .inputs import InputResolver
 from .validation import canonical_json
 
@@ -143,6 +143,11 @@ class SchemaGenerator:
             min_width=settings.min_image_side,
             min_height=settings.min_image_side,
         )
+
+    @property
+    def cache(self) -> VideoCache:
+        """The rendered-video cache (hits and misses are what tests and benchmarks read)."""
+        return self.video.cache
 
     def cached(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> bool:
         if endpoint.endpoint_id in _OWN_GEOMETRY:

@@ -289,12 +289,17 @@ def render(mock: MockServices, *, filters: Filters, root: str, token: str | None
 
 
 def card(job: Mapping[str, Any]) -> str:
-    """One job's ``<article>`` from its :func:`document` entry (the script builds the same from JSON)."""
+    """One job's ``<article>`` from its :func:`document` entry (the script builds the same from JSON).
+
+    Its parts are updated separately (media and action buttons only when their key changes), so an
+    update never re-creates a playing video or a button under the pointer.
+    """
     return (
         f'<article class="job" id="job-{esc(job["request_id"])}" data-rid="{esc(job["request_id"])}" '
         f'data-state="{esc(job["state"])}" data-sig="{esc(job["sig"])}">'
         f"<header>{job['header']}</header>"
         f'<div class="media" data-key="{esc(job["media_key"])}">{job["media"]}</div>'
+        f'<div class="actions" data-key="{esc(job["actions_key"])}">{job["actions"]}</div>'
         f'<div class="body">{job["body"]}</div></article>'
     )
 
@@ -406,12 +411,12 @@ def _job(mock: MockServices, job: Job, links: _Links, deliveries: list[Delivery]
     actions = ""
     if not job.finished:
         ns = f' data-ns="{esc(job.namespace)}"' if job.namespace else ""
-        actions = '<div class="actions">' + "".join(
+        actions = "".join(
             f'<button type="button" data-action="{name}" data-id="{esc(rid)}"{ns}>{name}</button>'
             for name in ("advance", "complete", "fail")
-        ) + "</div>"  # fmt: skip
+        )
     logs = "\n".join(str(entry.get("message", "")) for entry in mock.queue.logs(job))
-    body = f'<nav class="links">{" · ".join(job_links)}</nav>{actions}<dl>{rows}</dl>' + (
+    body = f'<nav class="links">{" · ".join(job_links)}</nav><dl>{rows}</dl>' + (
         f"<pre>{esc(logs)}</pre>" if logs else ""
     )
     header = f'<span class="rid">{esc(rid)}</span><span class="state state-{esc(state)}">{esc(state)}</span>'
@@ -426,6 +431,8 @@ def _job(mock: MockServices, job: Job, links: _Links, deliveries: list[Delivery]
         "header": header,
         "media_key": " ".join(media_key),
         "media": "".join(media),
+        "actions_key": "moves" if actions else "",
+        "actions": actions,
         "body": body,
     }
 

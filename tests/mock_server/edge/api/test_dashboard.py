@@ -557,3 +557,49 @@ def test_a_playing_video_keeps_playing_across_updates(fal_mock_server: FalMockSe
     assert frames > before[0]
     assert not was_paused
     assert no_error  # it kept playing (frames shown only grow)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_browser_resends_a_webhook_delivery(fal_mock_server: FalMockServer) -> None:
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    refused = "http://127.0.0.1:9/hook"  # the discard port: nothing listens, so every attempt fails
+    with fal_mock_server.http() as client:
+        submitted = client.post(f"/queue/{MINIMAX}", params={"fal_webhook": refused},
+                                json={"prompt": "hooked", "image_url": IMAGE})  # fmt: skip
+        assert submitted.status_code == 200, submitted.text
+        rid = submitted.json()["request_id"]
+        assert client.get(submitted.json()["response_url"]).status_code == 200
+    url = f"{fal_mock_server.control_url}/?namespace={fal_mock_server.namespace}"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(ignore_https_errors=True).new_page()
+            page.goto(url)
+            page.wait_for_function(  # the job's card links to its delivery row, which links back
+                "rid => { const a = document.querySelector('#job-' + rid + ' a.webhook');"
+                " const row = a && document.querySelector(a.getAttribute('href'));"
+                " return row && row.querySelector('a.job-link').getAttribute('href') === '#job-' + rid; }",
+                arg=rid,
+                timeout=15_000,
+            )
+            first = page.locator("#job-" + rid + " a.webhook").first.get_attribute("href")
+            assert first is not None
+            page.locator(f'{first} button[data-action="resend"]').click()
+            page.wait_for_function(
+                "first => [...document.querySelectorAll('tr[id^=delivery-]')].some(row =>"
+                " row.textContent.includes('resend of ' + first.slice('#delivery-'.length)))",
+                arg=first,
+                timeout=15_000,
+            )
+            rows = page.locator("tr[id^=delivery-]").count()
+            message = page.locator("#message").inner_text()
+        finally:
+            browser.close()
+    assert rows == 2
+    assert message.endswith(": done"), message
+    with fal_mock_server.http() as client:
+        deliveries = client.get("/_mock/webhooks", params={"request_id": rid}).json()["deliveries"]
+    assert [item["resend_of"] for item in deliveries] == [None, first.removeprefix("#delivery-")]

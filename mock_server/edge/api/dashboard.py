@@ -1,6 +1,7 @@
 """The dashboard at ``/_mock/``: one server-rendered HTML page that updates itself in place.
 
-**What it shows.**  The jobs (newest first, ``Settings.max_dashboard_jobs`` of them) with their
+**What it shows** (bounded: the newest ``Settings.max_dashboard_jobs`` jobs, webhook deliveries and
+stored files, each list saying how many it leaves out).  The jobs, newest first, with their
 state, endpoint, prompt, input image, logs, durations (queued, running, total — "so far" while
 unfinished, on the app's clock) and — once finished — the output video playing in a
 ``<video autoplay muted loop playsinline>``; then the webhook deliveries with every attempt and,
@@ -58,7 +59,7 @@ import html
 import json
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files as package_files
@@ -257,8 +258,8 @@ def document(mock: MockServices, *, filters: Filters, root: str, token: str | No
         },
         "meta": meta,
         "jobs": [_job(mock, job, links, by_job.get(job.request_id, []), now) for job in shown],
-        "webhooks": _webhooks(deliveries, links, now),
-        "files": _files(stored, links, made_by),
+        "webhooks": _webhooks(deliveries, links, now, limit=mock.settings.max_dashboard_jobs),
+        "files": _files(stored, links, made_by, limit=mock.settings.max_dashboard_jobs),
     }
 
 
@@ -445,9 +446,13 @@ def _file_link(key: str, content_type: str, links: _Links, *, label: str, kind: 
             f'{"" if viewable else " download"}>{esc(cut(label))}</a>')  # fmt: skip
 
 
-def _webhooks(deliveries: Iterable[Delivery], links: _Links, now: float) -> str:
+def _shown(count: int, total: int) -> str:
+    return f'<p class="empty">the newest {count} of {total} shown</p>' if total > count else ""
+
+
+def _webhooks(deliveries: list[Delivery], links: _Links, now: float, *, limit: int) -> str:
     rows = []
-    for delivery in deliveries:
+    for delivery in deliveries[-limit:] if limit > 0 else ():
         attempts = "<br>".join(
             f"#{attempt.number} at {esc(isoformat(attempt.at))}: "
             + (f"HTTP {esc(attempt.status_code)}" if attempt.status_code is not None else "no answer")
@@ -475,14 +480,14 @@ def _webhooks(deliveries: Iterable[Delivery], links: _Links, now: float) -> str:
     if not rows:
         return '<p class="empty">No webhook deliveries.</p>'
     head = "<tr><th>delivery</th><th>request</th><th>URL</th><th>state</th><th>attempts</th><th></th></tr>"
-    return f"<table>{head}{''.join(rows)}</table>"
+    return f"<table>{head}{''.join(rows)}</table>" + _shown(len(rows), len(deliveries))
 
 
-def _files(stored: list[StoredFile], links: _Links, made_by: Mapping[str, str]) -> str:
+def _files(stored: list[StoredFile], links: _Links, made_by: Mapping[str, str], *, limit: int) -> str:
     if not stored:
         return '<p class="empty">No stored files.</p>'
     rows = []
-    for item in sorted(stored, key=lambda f: f.created_at, reverse=True):
+    for item in sorted(stored, key=lambda f: f.created_at, reverse=True)[: max(0, limit)]:
         rid = made_by.get(item.key)
         job = f'<a class="job-link" href="#job-{esc(rid)}">{esc(rid)}</a>' if rid else ""
         rows.append(
@@ -491,4 +496,4 @@ def _files(stored: list[StoredFile], links: _Links, made_by: Mapping[str, str]) 
             f'<td>{esc(item.namespace or "(none)")}</td><td class="rid">{job}</td></tr>'
         )
     head = "<tr><th>key</th><th>type</th><th>bytes</th><th>origin</th><th>namespace</th><th>job</th></tr>"
-    return f"<table>{head}{''.join(rows)}</table>"
+    return f"<table>{head}{''.join(rows)}</table>" + _shown(len(rows), len(stored))

@@ -193,9 +193,14 @@ async def test_the_page_is_bounded(make_app: Callable[..., Starlette]) -> None:
     app = make_app(max_dashboard_jobs=2)
     async with http(app) as client:
         rids = [await submit(client, MINIMAX, {"prompt": str(n), "image_url": IMAGE}) for n in range(3)]
+        for rid in rids:
+            assert (await client.get(f"/queue/fal-ai/minimax-video/requests/{rid}")).status_code == 200
         page = await client.get("/_mock/")
     assert [f'id="job-{rid}"' in page.text for rid in rids] == [False, True, True]  # newest first
     assert "2 job(s) shown of 3" in page.text
+    files = page.text.split('<div id="files">', 1)[1]
+    assert files.count('<a class="file"') == 2
+    assert "the newest 2 of 3 shown" in files
 
 
 async def test_nothing_from_a_request_can_inject_markup(app: Starlette) -> None:

@@ -80,6 +80,7 @@ PROXY_ROUTES: list[BaseRoute] = [
 #: The control API and the dashboard: guarded as a whole by :class:`~.api.control.ControlGuard`.
 CONTROL_ROUTES: list[BaseRoute] = [
     route("/", dashboard.page, ["GET"], PUBLIC),
+    route("/dashboard.json", dashboard.data, ["GET"], PUBLIC),
     route("/health", control.health, ["GET"], PUBLIC),
     route("/openapi.json", control.openapi, ["GET"], PUBLIC),
     route("/settings", control.settings, ["GET"], PUBLIC),
@@ -89,6 +90,7 @@ CONTROL_ROUTES: list[BaseRoute] = [
     route("/jobs/{request_id}", control.job, ["GET"], PUBLIC),
     route("/jobs/{request_id}/advance", control.advance, ["POST"], PUBLIC),
     route("/jobs/{request_id}/fail", control.fail, ["POST"], PUBLIC),
+    route("/jobs/{request_id}/result", control.job_result, ["GET"], PUBLIC),
     route("/jobs/{request_id}/video", control.job_video, ["GET"], PUBLIC),
     route("/jobs/{request_id}/input", control.job_input, ["GET"], PUBLIC),
     route("/faults", control.list_faults, ["GET"], PUBLIC),

@@ -6,6 +6,7 @@ document at ``GET /_mock/openapi.json``:
 
 ======  ==============================  ===================================================
 GET     ``/``                           the dashboard (HTML, :mod:`.dashboard`)
+GET     ``/dashboard.json``             the dashboard's parts (JSON), for its in-place updates
 GET     ``/health``                     liveness, served endpoints, the clock's time
 GET     ``/openapi.json``               this API's OpenAPI 3.1 document
 GET     ``/settings``                   the settings (secrets masked)
@@ -15,6 +16,7 @@ POST    ``/jobs/complete-all``          complete every unfinished job
 GET     ``/jobs/{id}``                  one job in full
 POST    ``/jobs/{id}/advance``          one state forward
 POST    ``/jobs/{id}/fail``             complete it with an error now (``{error_type, status, ...}``)
+GET     ``/jobs/{id}/result``           what its fal result URL answers (not counted as collecting it)
 GET     ``/jobs/{id}/video``            its output video's bytes (ranges supported)
 GET     ``/jobs/{id}/input``            its input image's bytes (data URI or stored file)
 GET     ``/faults``                     queued faults (``?pending=1``) and their firings
@@ -55,13 +57,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...control import MockControl, job_summary
 from ...files.store import parse_key
-from ...jobs.errors import PlainError
+from ...jobs.errors import PlainError, ResultNotReady
 from ...jobs.model import JobState
 from ...services import MockServices
 from ..render import fal_json
 from ..request_parts import bases, control, namespace, read_body, services
 from ..wire_errors import error_response
 from .files import CORS, byte_range
+from .queue import outcome_response
 
 TOKEN_HEADER = "x-fal-mock-control-token"
 #: Largest JSON body a control request may carry.
@@ -217,6 +220,18 @@ async def fail(request: Request) -> Response:
     return _json(mock, plane.view(failed.request_id, bases(request).cdn, _scope(request)), "control/job")
 
 
+async def job_result(request: Request) -> Response:
+    """What the job's fal result URL answers (its output with file URLs, or its error), for the dashboard's link.
+
+    Reading it here does not count as the client collecting the result (``assert_all_jobs_collected``).
+    """
+    mock = services(request)
+    found = control(request).job(request.path_params["request_id"], _scope(request))
+    if not found.finished:
+        raise ResultNotReady(found.request_id)
+    return outcome_response(mock, found, bases(request))
+
+
 async def job_video(request: Request) -> Response:
     """The output video of a finished job (``video/mp4``, byte ranges), for the dashboard's ``<video>``."""
     mock = services(request)
@@ -339,6 +354,7 @@ async def openapi(request: Request) -> Response:
 #: (method, path) → (request body contract, success status, answer contract or media type) of every control route.
 OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str]] = {
     ("GET", "/"): (None, 200, "text/html"),
+    ("GET", "/dashboard.json"): (None, 200, "application/json"),
     ("GET", "/health"): (None, 200, "control/health"),
     ("GET", "/openapi.json"): (None, 200, "application/json"),
     ("GET", "/settings"): (None, 200, "control/settings"),
@@ -348,6 +364,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str]] = {
     ("GET", "/jobs/{request_id}"): (None, 200, "control/job"),
     ("POST", "/jobs/{request_id}/advance"): (None, 200, "control/job"),
     ("POST", "/jobs/{request_id}/fail"): ("control/fail-request", 200, "control/job"),
+    ("GET", "/jobs/{request_id}/result"): (None, 200, "application/json"),
     ("GET", "/jobs/{request_id}/video"): (None, 200, "video/mp4"),
     ("GET", "/jobs/{request_id}/input"): (None, 200, "image/*"),
     ("GET", "/faults"): (None, 200, "control/faults"),

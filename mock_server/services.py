@@ -73,16 +73,17 @@ class MockServices:
 
 
 def build_services(
-    settings: Settings, clock: Clock, store: StateStore | None = None, catalogue: Catalogue | None = None
+    settings: Settings, clock: Clock, store: StateStore | None = None, registry: EndpointRegistry | None = None
 ) -> MockServices:
     """Wire one mock's parts together (no web framework involved).
 
-    ``catalogue``: the endpoints to serve; by default the bundled documents plus ``settings.openapi``.
+    ``registry``: the endpoints to serve (shareable between mocks: it only caches); by default the
+    bundled documents plus ``settings.openapi``.
     """
-    if catalogue is None:
+    if registry is None:
         catalogue = Catalogue(settings.openapi)
         load_user_documents(catalogue)  # a broken user document fails here, naming its file and JSON path
-    registry = EndpointRegistry(catalogue)
+        registry = EndpointRegistry(catalogue)
     state = store if store is not None else store_for(settings)
     files = FileStore.from_settings(settings, clock)
     files.set_reference_provider(lambda: referenced_files(state))

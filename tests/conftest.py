@@ -47,8 +47,16 @@ def state_store(store_kind: str, tmp_path: Path) -> Iterator[StateStore]:
     store.close()
 
 
+@pytest.fixture(scope="session")
+def shared_endpoints() -> dict[tuple[str, ...], Any]:
+    """The endpoints (normalised documents, compiled validators) the session's apps share, by ``openapi``."""
+    return {}
+
+
 @pytest.fixture
-def make_app(clock: ManualClock, store_kind: str, tmp_path: Path) -> Iterator[AppFactory]:
+def make_app(
+    clock: ManualClock, store_kind: str, tmp_path: Path, shared_endpoints: dict[tuple[str, ...], Any]
+) -> Iterator[AppFactory]:
     """Build apps with the given settings (contract self-check on, manual clock, the test's store kind);
     closed at teardown."""
     apps: list[Starlette] = []
@@ -58,7 +66,8 @@ def make_app(clock: ManualClock, store_kind: str, tmp_path: Path) -> Iterator[Ap
         if store_kind == "sqlite":
             values["data_dir"] = str(tmp_path / f"data-{len(apps)}")
         settings = Settings.from_mapping({**values, **overrides})
-        app = create_app(settings, clock=clock)
+        app = create_app(settings, clock=clock, endpoints=shared_endpoints.get(settings.openapi))
+        shared_endpoints.setdefault(settings.openapi, app.state.mock.registry)
         apps.append(app)
         return app
 

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from ..catalogue import DocumentError
 from ..clock import Clock, ManualClock, SystemClock
 from ..contract_check import ContractSelfCheckFailed, check_contract
+from ..jobs.endpoints import EndpointRegistry
 from ..jobs.errors import DomainError, FalError, PlainError
 from ..persistence.protocol import StateStore
 from ..services import MockServices, build_services
@@ -41,15 +42,23 @@ HOUSEKEEPING_SECONDS = 1.0
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, store: StateStore | None = None
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    store: StateStore | None = None,
+    endpoints: EndpointRegistry | None = None,
 ) -> Starlette:
     """A fresh mock fal app. ``settings`` default to :class:`Settings`(); ``clock`` to the wall clock
     (a manual one with ``settings.clock == "manual"``).
 
     ``store`` defaults to memory, or to the SQLite store of ``settings.data_dir`` when one is set.
+    ``endpoints``: the served endpoints of another app (``app.state.mock.registry``) to share — their
+    normalised documents and compiled validators — instead of loading the bundled documents and
+    ``settings.openapi`` again (what the pytest fixtures do for each test).
     """
     settings = settings or Settings()
-    mock = build_services(settings, clock or (ManualClock() if settings.clock == "manual" else SystemClock()), store)
+    clock = clock or (ManualClock() if settings.clock == "manual" else SystemClock())
+    mock = build_services(settings, clock, store, registry=endpoints)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -183,6 +183,12 @@ class Endpoint:
             return _BoundedValidator(self.spec.input_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
     @cached_property
+    def output_doc(self) -> SchemaDoc:
+        """The Output schema prepared for :func:`..outputs.build_output` (metaschema-checked once)."""
+        with self._lock:
+            return SchemaDoc(self.spec.output_schema)
+
+    @cached_property
     def output_validator(self) -> Any:
         with self._lock:
             return _BoundedValidator(self.spec.output_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)

@@ -76,7 +76,6 @@ from ..outputs import (
     MediaKind,
     OutputBuildError,
     OutputLimits,
-    SchemaDoc,
     UrlRequest,
     build_output,
 )
@@ -135,7 +134,6 @@ class SchemaGenerator:
         self._settings = settings
         self._resolver = resolver
         self.video = video
-        self._docs: dict[str, SchemaDoc] = {}
         self._limits = ImageLimits(
             max_width=settings.max_image_side,
             max_height=settings.max_image_side,
@@ -154,12 +152,6 @@ class SchemaGenerator:
             return self.video.cached(endpoint, inputs)
         return False
 
-    def _doc(self, endpoint: Endpoint) -> SchemaDoc:
-        doc = self._docs.get(endpoint.endpoint_id)
-        if doc is None:
-            doc = self._docs.setdefault(endpoint.endpoint_id, SchemaDoc(endpoint.spec.output_schema))
-        return doc
-
     def generate(self, endpoint: Endpoint, inputs: Mapping[str, Any], *, own_hosts: set[str]) -> Generated:
         lines: list[tuple[str, str]] = []
         resolved = self._resolve_inputs(endpoint, inputs, own_hosts, lines)
@@ -167,7 +159,7 @@ class SchemaGenerator:
         seed = hashlib.sha256(f"{self._settings.seed}\x00{endpoint.endpoint_id}\x00{canonical}".encode()).digest()
         maker = _JobMedia(self, endpoint, inputs, resolved, canonical)
         try:
-            body = build_output(self._doc(endpoint), arguments=inputs, category=endpoint.category, seed=seed,
+            body = build_output(endpoint.output_doc, arguments=inputs, category=endpoint.category, seed=seed,
                                 media=maker, limits=OutputLimits(), inputs=resolved.facts())  # fmt: skip
         except ImageError as error:
             source = maker.image_source

@@ -93,6 +93,7 @@ CONTROL_ROUTES: list[BaseRoute] = [
     route("/jobs/{request_id}/result", control.job_result, ["GET"], PUBLIC),
     route("/jobs/{request_id}/video", control.job_video, ["GET"], PUBLIC),
     route("/jobs/{request_id}/input", control.job_input, ["GET"], PUBLIC),
+    route("/jobs/{request_id}/files/{index:int}", control.job_file, ["GET"], PUBLIC),
     route("/faults", control.list_faults, ["GET"], PUBLIC),
     route("/faults", control.add_fault, ["POST"], PUBLIC),
     route("/faults", control.clear_faults, ["DELETE"], PUBLIC),

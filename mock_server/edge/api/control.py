@@ -18,6 +18,7 @@ POST    ``/jobs/{id}/advance``          one state forward
 POST    ``/jobs/{id}/fail``             complete it with an error now (``{error_type, status, ...}``)
 GET     ``/jobs/{id}/result``           what its fal result URL answers (not counted as collecting it)
 GET     ``/jobs/{id}/video``            its output video's bytes (ranges supported)
+GET     ``/jobs/{id}/files/{n}``        its n-th output file's bytes (served or inline; ranges supported)
 GET     ``/jobs/{id}/input``            its input image's bytes (data URI or stored file)
 GET     ``/faults``                     queued faults (``?pending=1``) and their firings
 POST    ``/faults``                     queue a fault (``{on, endpoint, error_type, status, times, ...}``)
@@ -244,6 +245,20 @@ async def job_video(request: Request) -> Response:
     return _bytes(request, data, "video/mp4")
 
 
+async def job_file(request: Request) -> Response:
+    """Output file number ``index`` of a finished job (served or inline), for the dashboard's media."""
+    mock = services(request)
+    found = control(request).job(request.path_params["request_id"], _scope(request))
+    outcome = found.final_outcome() if found.finished else None
+    files = outcome.files if outcome is not None else ()
+    index = request.path_params["index"]
+    item = files[index] if 0 <= index < len(files) else None
+    data = mock.files.blob(item.sha256) if item is not None else None
+    if item is None or data is None:
+        raise PlainError(404, f"Request {found.request_id} has no output file {index}")
+    return _bytes(request, data, item.content_type)
+
+
 async def job_input(request: Request) -> Response:
     """The input image of a job (a ``data:`` URI or a file of this mock), for the dashboard's ``<img>``."""
     mock = services(request)
@@ -367,6 +382,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str]] = {
     ("GET", "/jobs/{request_id}/result"): (None, 200, "application/json"),
     ("GET", "/jobs/{request_id}/video"): (None, 200, "video/mp4"),
     ("GET", "/jobs/{request_id}/input"): (None, 200, "image/*"),
+    ("GET", "/jobs/{request_id}/files/{index:int}"): (None, 200, "application/octet-stream"),
     ("GET", "/faults"): (None, 200, "control/faults"),
     ("POST", "/faults"): ("control/fault-request", 201, "control/fault"),
     ("DELETE", "/faults"): (None, 200, "control/faults"),

@@ -87,6 +87,8 @@ STATE_FILTERS = ("IN_QUEUE", "IN_PROGRESS", "COMPLETED", "FAILED")
 MAX_ENDPOINT_CHARS = 200
 #: Longest value shown in a job's details (longer ones are cut, with an ellipsis).
 MAX_VALUE_CHARS = 500
+#: Output images and audio files shown per job (besides its first video; the rest are links).
+MAX_MEDIA_PER_JOB = 4
 #: Webhook delivery states in which something may still happen by itself.
 MOVING_DELIVERIES = frozenset({"pending", "sending"})
 NONE_YET = '<span class="empty">none yet</span>'
@@ -379,6 +381,22 @@ def _job(mock: MockServices, job: Job, links: _Links, deliveries: list[Delivery]
             f"at {esc(video.facts.get('fps'))} fps</figcaption></figure>"
         )
         media_key.append("video:" + video.sha256)
+    shown_files = 0
+    for index, item in enumerate(outcome.files if outcome is not None else ()):
+        mime = item.content_type.split(";")[0].strip().lower()
+        if item is video or shown_files >= MAX_MEDIA_PER_JOB or not (mime in IMAGE_TYPES or mime.startswith("audio/")):
+            continue
+        source = esc(links.control(f"{base}/files/{index}"))
+        label = esc(cut(item.file_name))
+        if mime.startswith("audio/"):
+            media.append(f'<figure><audio class="output" src="{source}" controls preload="none"></audio>'
+                         f"<figcaption>{label}</figcaption></figure>")  # fmt: skip
+        else:
+            size = f"{esc(item.facts.get('width', ''))}×{esc(item.facts.get('height', ''))}"
+            media.append(f'<figure><img class="output" alt="{label}" src="{source}" loading="lazy">'
+                         f"<figcaption>{label} {size}</figcaption></figure>")  # fmt: skip
+        media_key.append(f"file:{item.sha256}")
+        shown_files += 1
     details: list[tuple[str, Any]] = [
         ("endpoint", job.endpoint_id),
         ("namespace", job.namespace or "(none)"),

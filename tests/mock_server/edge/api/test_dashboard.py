@@ -608,3 +608,21 @@ def test_a_browser_resends_a_webhook_delivery(fal_mock_server: FalMockServer) ->
     with fal_mock_server.http() as client:
         deliveries = client.get("/_mock/webhooks", params={"request_id": rid}).json()["deliveries"]
     assert [item["resend_of"] for item in deliveries] == [None, first.removeprefix("#delivery-")]
+
+
+async def test_image_and_audio_outputs_are_shown(app: Starlette) -> None:
+    async with http(app) as client:
+        image_job = (await client.post("/run/fal-ai/flux/dev", json={"prompt": "fox", "num_images": 2,
+                                                                     "image_size": "square"})).json()  # fmt: skip
+        audio_job = await client.post("/run/fal-ai/minimax/speech-02-hd", json={"text": "Hello."})
+        assert audio_job.status_code == 200
+        page = (await client.get("/_mock/")).text
+        assert page.count('<img class="output"') == 2
+        assert page.count('<audio class="output"') == 1
+        jobs = (await client.get("/_mock/jobs")).json()["jobs"]
+        first = next(job for job in jobs if job["endpoint_id"] == "fal-ai/flux/dev")["request_id"]
+        response = await client.get(f"/_mock/jobs/{first}/files/1")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == image_job["images"][1]["content_type"]
+        assert response.content in [await (await client.get(image["url"])).aread() for image in image_job["images"]]
+        assert (await client.get(f"/_mock/jobs/{first}/files/9")).status_code == 404

@@ -243,3 +243,112 @@ async def test_the_proxy_dispatches_to_fal_hosts(make_app: Callable[..., Starlet
     assert response.status_code == 200
     assert [job.request_id for job in app.state.mock.store.jobs()] == [response.json()["request_id"]]
 
+
+
+# --- storage: secrets not from the seed, immutable outputs, namespaces, safe serving (issue 13) ------------
+ATTACK_IMAGE = "https://v3.fal.media/files/penguin/example.png"
+HTML = b"<html><script>fetch('/_mock/reset', {method: 'POST'})</script></html>"
+
+
+def seed_keyed_mac(seed: int, text: str) -> str:
+    """The upload MAC as it was keyed before issue 13 — from the public seed alone: what anyone could compute."""
+    import base64
+    import hashlib
+    import hmac
+
+    key = hashlib.sha256(f"fal-mock:{seed}:upload-authority".encode()).digest()
+    return base64.urlsafe_b64encode(hmac.new(key, text.encode(), hashlib.sha256).digest()).decode().rstrip("=")
+
+
+def seed_keyed_put_query(seed: int, key: str, content_type: str) -> dict[str, str]:
+    fields = {"content_type": content_type, "expires": str(1 << 40)}
+    canonical = json.dumps(sorted(fields.items()), separators=(",", ":"))
+    return {**fields, "signature": seed_keyed_mac(seed, f"put:{key}?{canonical}")}
+
+
+def seed_keyed_cdn_token(seed: int) -> str:
+    payload = base64_text(f"{1 << 40}:1")
+    return f"fmcdn.{payload}.{seed_keyed_mac(seed, 'token:' + payload)}"
+
+
+def base64_text(text: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+async def first_output(http: httpx.AsyncClient, headers: dict[str, str] | None = None) -> tuple[str, str]:
+    """Submit one MiniMax job (immediate) and return its response URL and the URL of its output video."""
+    submitted = await http.post(f"https://queue.fal.run/{MINIMAX}", json={"prompt": "p", "image_url": ATTACK_IMAGE},
+                                headers=headers)  # fmt: skip
+    assert submitted.status_code == 200
+    response_url = submitted.json()["response_url"]
+    result = await http.get(response_url, headers=headers)
+    assert result.status_code == 200
+    return response_url, result.json()["video"]["url"]
+
+
+@pytest.mark.parametrize("auth", ["format", "keys"])
+async def test_seed_keyed_signatures_and_tokens_are_refused(make_app: Callable[..., Starlette], auth: str) -> None:
+    """The issue's attack: sign a PUT to a seed-0 server's first output with the seed's key; mint a CDN token."""
+    app = make_app(seed=0, auth=auth, keys=("fal-mock-key:fal-mock-secret",))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=AUTH) as http:
+        _, video_url = await first_output(http)
+        key = video_url.split("/files/", 1)[1]
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as anonymous:
+            forged_put = await anonymous.put(f"https://v3.fal.media/files/upload/{key}", content=HTML,
+                                             params=seed_keyed_put_query(0, key, "text/html"),
+                                             headers={"content-type": "text/html"})  # fmt: skip
+            forged_token = await anonymous.post("https://v3.fal.media/files/upload", content=HTML,
+                                                headers={"authorization": f"Bearer {seed_keyed_cdn_token(0)}",
+                                                         "content-type": "text/html"})  # fmt: skip
+            served = await anonymous.get(video_url)
+    assert forged_put.status_code == 403
+    assert "signature does not match" in forged_put.json()["detail"]
+    assert forged_token.status_code == 401
+    assert set(forged_token.json()) == {"detail"}
+    assert served.headers["content-type"] == "video/mp4"
+    assert served.content[4:8] == b"ftyp"
+
+
+async def test_output_keys_are_not_predictable_from_the_seed(make_app: Callable[..., Starlette]) -> None:
+    async def first_key(**settings: Any) -> str:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(**settings)), headers=AUTH) as http:
+            return (await first_output(http))[1]
+
+    assert await first_key(seed=0) != await first_key(seed=0)  # a random secret per server
+    pinned = {"seed": 0, "signing_secret": "tests-only"}
+    assert await first_key(**pinned) == await first_key(**pinned)  # reproducible only when asked for
+
+
+async def test_a_known_secret_still_cannot_replace_an_output(make_app: Callable[..., Starlette]) -> None:
+    """Even whoever holds the signing secret (pinned, so computable) cannot overwrite a stored file."""
+    app = make_app(signing_secret="known-to-the-attacker")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=AUTH) as http:
+        _, video_url = await first_output(http)
+        key = video_url.split("/files/", 1)[1]
+        query = app.state.mock.files.authority.sign("put:" + key, {"content_type": "text/html"})
+        replaced = await http.put(f"https://v3.fal.media/files/upload/{key}", params=query, content=HTML,
+                                  headers={"content-type": "text/html"})  # fmt: skip
+        served = await http.get(video_url)
+    assert replaced.status_code == 409
+    assert "cannot be replaced" in replaced.json()["detail"]
+    assert served.headers["content-type"] == "video/mp4"
+    assert served.content[4:8] == b"ftyp"
+
+
+async def test_a_signed_upload_survives_a_restart_on_the_same_data_dir(
+    make_app: Callable[..., Starlette], tmp_path: Path
+) -> None:
+    data_dir = str(tmp_path / "data")
+    first = make_app(data_dir=data_dir)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=first), headers=AUTH) as http:
+        upload_url = (await http.post("https://rest.fal.ai/storage/upload/initiate", json={})).json()["upload_url"]
+        token = (await http.post("https://rest.fal.ai/storage/auth/token", json={})).json()["token"]
+    first.state.mock.close()
+    again = make_app(data_dir=data_dir)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=again)) as http:
+        assert (await http.put(upload_url, content=b"after a restart")).status_code == 200
+        uploaded = await http.post("https://v3.fal.media/files/upload", content=b"x",
+                                   headers={"authorization": f"Bearer {token}"})  # fmt: skip
+        assert uploaded.status_code == 200

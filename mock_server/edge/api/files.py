@@ -12,6 +12,16 @@ and bytes are found by content hash, never by a path built from the URL — so
 they are 404s.  Unknown, expired and evicted files are 404.  Large bodies are
 streamed from the blob in chunks.  CORS is open, as on
 fal's CDN, so pages on other origins can draw the video on a canvas.
+
+Uploaded bytes are served from the same origin as the control API (``/_mock``) on a standalone
+server, so they must never run there (issue 13: an uploaded ``text/html`` was served inline).
+Every file answer carries ``X-Content-Type-Options: nosniff`` and ``Content-Security-Policy:
+sandbox`` (a document in a sandbox without ``allow-scripts`` runs no script and has an opaque
+origin).  Only passive media types are served ``inline`` (:data:`INLINE_TYPES`: raster images,
+video, audio, plain text, JSON) — so browsers and the dashboard still show and play outputs; every
+other type (HTML, SVG, XML, XHTML, scripts, PDF, anything unknown) is served with
+``Content-Disposition: attachment``: a browser saves it instead of rendering it.  The stored
+``Content-Type`` is kept as is (clients read it).
 """
 
 from __future__ import annotations
@@ -29,7 +39,21 @@ _RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 #: Ranges up to this size are answered from one buffer; larger ones are streamed in chunks.
 INLINE_BYTES = 1024 * 1024
 CORS = {"access-control-allow-origin": "*", "access-control-expose-headers": "content-length, content-range, etag"}
+#: On every file answer: no sniffing, and a sandboxed document (no scripts, opaque origin) if a browser renders it.
+SAFE_FILE_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": "sandbox"}
+#: Types a browser only displays (never runs): served inline.  Every other type is an attachment.
+INLINE_PREFIXES = ("video/", "audio/")
+INLINE_TYPES = frozenset({
+    "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif", "image/x-icon",
+    "image/vnd.microsoft.icon", "image/tiff", "text/plain", "application/json",
+})  # fmt: skip
 
+
+def disposition(content_type: str, file_name: str) -> str:
+    """``inline`` for passive media (:data:`INLINE_TYPES`), ``attachment`` for anything a browser could run."""
+    mime = content_type.split(";", 1)[0].strip().lower()
+    inline = mime in INLINE_TYPES or (mime.startswith(INLINE_PREFIXES) and "xml" not in mime)
+    return f'{"inline" if inline else "attachment"}; filename="{file_name}"'
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """``(start, end_exclusive)`` for a satisfiable single range; None to send everything.
@@ -75,7 +99,8 @@ async def serve_file(request: Request) -> Response:
         "etag": stored.etag,
         "accept-ranges": "bytes",
         "cache-control": "public, max-age=3600",
-        "content-disposition": f'inline; filename="{stored.file_name}"',
+        "content-disposition": disposition(stored.content_type, stored.file_name),
+        **SAFE_FILE_HEADERS,
         **CORS,
     }
     if request.headers.get("if-none-match") in (stored.etag, "*"):

@@ -653,8 +653,8 @@ class FileStore:
                 self._drop_upload(txn, upload_id)
 
     # --- CDN tokens --------------------------------------------------------------------------------
-    def issue_token(self) -> CdnToken:
-        return self.authority.issue_token(self.next_sequence("token"))
+    def issue_token(self, namespace: str = "") -> CdnToken:
+        return self.authority.issue_token(self.next_sequence("token"), namespace)
 
     # --- multipart uploads -------------------------------------------------------------------------
     def begin_multipart(

@@ -4,7 +4,9 @@ Both are stateless HMAC-SHA256 values under a key derived from the server secret
 (:mod:`.secret`: random per server, kept in the data directory; never the public seed
 alone): a token or signature carries its own expiry on the mock's clock and is checked by
 recomputing its MAC, so any worker process sharing the data directory (and a restart with
-it) accepts what another issued, and nobody without the secret can forge one.  Nothing is
+it) accepts what another issued, and nobody without the secret can forge one.  A CDN token
+carries the namespace it was issued in (``X-Fal-Mock-Namespace`` or a ``ns-`` key of the token
+call), so what the Python client uploads with it lands in that namespace.  Nothing is
 stored; the file store (:class:`~.store.FileStore`) owns one authority and numbers the
 tokens it issues.
 """
@@ -54,26 +56,39 @@ class UploadAuthority:
     def _mac(self, text: str) -> str:
         return _b64(hmac.new(self._key, text.encode(), hashlib.sha256).digest())
 
-    def issue_token(self, sequence: int) -> CdnToken:
+    def issue_token(self, sequence: int, namespace: str = "") -> CdnToken:
+        """A CDN token valid for ``token_ttl`` seconds; it carries (and signs) the issuer's ``namespace``."""
         expires = int(self._clock.now() + self.token_ttl) + 1
-        payload = _b64(f"{expires}:{sequence}".encode())
+        payload = _b64(f"{expires}:{sequence}:{namespace}".encode())
         token = f"{self.TOKEN_PREFIX}.{payload}.{self._mac('token:' + payload)}"
         return CdnToken(token=token, token_type="Bearer", expires_at=float(expires))
 
-    def check_token(self, token: str) -> str | None:
-        """None when ``token`` is one we issued and still valid, else why not."""
+    def _claims(self, token: str) -> tuple[int, str] | str:
+        """``(expires, namespace)`` of a token whose MAC verifies, else why not."""
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != self.TOKEN_PREFIX:
             return "not a CDN token issued by this server"
         if not _same(parts[2], self._mac("token:" + parts[1])):
             return "CDN token signature does not match"
         try:
-            expires = int(_unb64(parts[1]).decode().split(":", 1)[0])
+            fields = _unb64(parts[1]).decode().split(":", 2)
+            return int(fields[0]), fields[2] if len(fields) == 3 else ""
         except (ValueError, UnicodeDecodeError):
             return "CDN token is malformed"
-        if expires <= self._clock.now():
+
+    def check_token(self, token: str) -> str | None:
+        """None when ``token`` is one we issued and still valid, else why not."""
+        claims = self._claims(token)
+        if isinstance(claims, str):
+            return claims
+        if claims[0] <= self._clock.now():
             return "CDN token has expired"
         return None
+
+    def token_namespace(self, token: str) -> str | None:
+        """The namespace a genuine CDN token was issued in ("" for none); None for a token we did not issue."""
+        claims = self._claims(token)
+        return None if isinstance(claims, str) else claims[1]
 
     def sign(self, purpose: str, fields: dict[str, str]) -> dict[str, str]:
         """Query parameters (``fields`` + ``expires`` + ``signature``) that :meth:`verify` accepts."""

@@ -22,6 +22,12 @@ video, audio, plain text, JSON) — so browsers and the dashboard still show and
 other type (HTML, SVG, XML, XHTML, scripts, PDF, anything unknown) is served with
 ``Content-Disposition: attachment``: a browser saves it instead of rendering it.  The stored
 ``Content-Type`` is kept as is (clients read it).
+
+Namespaces: a request that names one (``X-Fal-Mock-Namespace`` or a ``ns-`` key) only sees
+that namespace's files — another namespace's key is a 404, like a key never stored.  A request
+naming none (a browser, a ``<video>`` tag, a plain download) may read any file by its URL, as on
+fal's public CDN: the URL is the capability, and its key is unguessable (HMAC of the server
+secret, :mod:`...files.secret`).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from starlette.responses import Response, StreamingResponse
 
 from ...files.store import StoredFile
 from ...jobs.errors import PlainError
-from ..request_parts import services
+from ..request_parts import namespace, services
 
 _RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 #: Ranges up to this size are answered from one buffer; larger ones are streamed in chunks.
@@ -85,6 +91,9 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 def lookup(request: Request) -> StoredFile:
     key = request.path_params["key"]
     stored = services(request).files.get(key)
+    space = namespace(request)
+    if stored is not None and space and stored.namespace != space:
+        stored = None  # another namespace's file: as unknown as a key never stored
     if stored is None:
         shown = key if len(key) <= 160 else key[:160] + "…"
         raise PlainError(404, f"File not found: /files/{shown}")

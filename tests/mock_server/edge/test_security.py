@@ -352,3 +352,95 @@ async def test_a_signed_upload_survives_a_restart_on_the_same_data_dir(
         uploaded = await http.post("https://v3.fal.media/files/upload", content=b"x",
                                    headers={"authorization": f"Bearer {token}"})  # fmt: skip
         assert uploaded.status_code == 200
+
+
+NS_A = {"x-fal-mock-namespace": "team-a"}
+NS_B = {"x-fal-mock-namespace": "team-b"}
+
+
+async def test_job_reads_are_confined_to_the_job_s_namespace(make_app: Callable[..., Starlette]) -> None:
+    """Status, stream, result and cancel of a namespaced job: 404 without its namespace, by header, key or proxy."""
+    app = make_app(progression="manual")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=AUTH) as http:
+        submitted = (await http.post(f"https://queue.fal.run/{MINIMAX}", headers=NS_A,
+                                     json={"prompt": "p", "image_url": ATTACK_IMAGE})).json()  # fmt: skip
+        urls = {"status": submitted["status_url"], "stream": submitted["status_url"] + "/stream",
+                "result": submitted["response_url"]}  # fmt: skip
+        strangers: list[dict[str, str]] = [{}, NS_B, {"authorization": "Key ns-team-b:secret"}]
+        for headers in strangers:
+            for name, url in urls.items():
+                answer = await http.get(url, headers=headers)
+                assert answer.status_code == 404, (name, headers, answer.status_code)
+            cancelled = await http.put(submitted["cancel_url"], headers=headers)
+            assert cancelled.status_code == 404, (headers, cancelled.status_code)
+        proxied = await http.get("http://127.0.0.1:8000/proxy/",
+                                 headers={"x-fal-target-url": submitted["status_url"]})  # fmt: skip
+        assert proxied.status_code == 404
+        own = await http.get(submitted["status_url"], headers={"authorization": "Key ns-team-a:secret"})
+        assert own.status_code == 202
+        assert own.json()["status"] == "IN_QUEUE"  # nobody else cancelled it
+
+
+async def test_files_of_one_namespace_are_invisible_from_another(make_app: Callable[..., Starlette]) -> None:
+    app = make_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=AUTH) as http:
+        uploaded = await http.post("https://v3.fal.media/files/upload", content=b"team a's", headers=NS_A)
+        url = uploaded.json()["access_url"]
+        assert (await http.get(url, headers=NS_A)).content == b"team a's"
+        assert (await http.get(url, headers=NS_B)).status_code == 404
+        assert (await http.head(url, headers={"authorization": "Key ns-team-b:secret"})).status_code == 404
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as browser:
+            assert (await browser.get(url)).content == b"team a's"  # no namespace: the URL is the capability
+
+
+async def test_a_cdn_token_uploads_into_the_namespace_it_was_issued_in(make_app: Callable[..., Starlette]) -> None:
+    """The Python client's flow: token with its ns- key, upload with the token (no key, no header)."""
+    app = make_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        token = (await http.post("https://rest.fal.ai/storage/auth/token", json={},
+                                 headers={"authorization": "Key ns-team-a:secret"})).json()["token"]  # fmt: skip
+        uploaded = await http.post("https://v3.fal.media/files/upload", content=b"png",
+                                   headers={"authorization": f"Bearer {token}"})  # fmt: skip
+        assert uploaded.status_code == 200
+        url = uploaded.json()["access_url"]
+        assert (await http.get(url, headers=NS_A)).status_code == 200
+        assert (await http.get(url, headers=NS_B)).status_code == 404
+    assert [stored.namespace for stored in app.state.mock.files.files()] == ["team-a"]
+
+
+@pytest.mark.parametrize("host", ["https://v3.fal.media", "http://127.0.0.1:8000/cdn"])
+async def test_a_job_cannot_use_another_namespace_s_file(make_app: Callable[..., Starlette], host: str) -> None:
+    app = make_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=AUTH) as http:
+        uploaded = await http.post(f"{host}/files/upload", content=png_bytes(), headers={**NS_A,
+                                   "content-type": "image/png"})  # fmt: skip
+        url = uploaded.json()["access_url"]
+
+        async def run(headers: dict[str, str]) -> httpx.Response:
+            submitted = await http.post(f"https://queue.fal.run/{MINIMAX}", json={"prompt": "p", "image_url": url},
+                                        headers=headers)  # fmt: skip
+            return await http.get(submitted.json()["response_url"], headers=headers)
+
+        for stranger in ({}, NS_B):
+            refused = await run(stranger)
+            assert refused.status_code == 422
+            detail = refused.json()["detail"][0]
+            assert detail["type"] == "file_download_error"
+            assert detail["loc"] == ["body", "image_url"]
+        used = await run(NS_A)
+        assert used.status_code == 200
+
+
+async def test_a_multipart_upload_is_not_usable_from_another_namespace(make_app: Callable[..., Starlette]) -> None:
+    app = make_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=AUTH) as http:
+        begun = (await http.post("https://v3.fal.media/files/upload/multipart", headers=NS_A)).json()
+        part_url = f"{begun['access_url']}/multipart/{begun['uploadId']}/1"
+        assert (await http.put(part_url, content=b"b's bytes", headers=NS_B)).status_code == 404
+        assert (await http.put(part_url, content=b"b's bytes")).status_code == 404
+        part = await http.put(part_url, content=b"a's bytes", headers=NS_A)
+        assert part.status_code == 200
+        complete = f"{begun['access_url']}/multipart/{begun['uploadId']}/complete"
+        parts = {"parts": [{"partNumber": 1, "etag": part.headers["etag"]}]}
+        assert (await http.post(complete, json=parts, headers=NS_B)).status_code == 404
+        assert (await http.post(complete, json=parts, headers=NS_A)).status_code == 200

@@ -84,6 +84,17 @@ def test_insecure_control_is_explicit_and_warned(fake_serve: FakeServe, caplog: 
     assert "no control token" in caplog.text
 
 
+def test_a_pinned_signing_secret_beyond_loopback_is_warned(fake_serve: FakeServe,
+                                                            caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    caplog.set_level(logging.WARNING, "fal_mock")
+    args = ["serve", "--port", "0", "--control-token", CONTROL_TOKEN, "--set", "signing_secret=pinned-for-tests"]
+    assert cli.main(["serve", "--port", "0", "--set", "signing_secret=pinned-for-tests"]) == 0  # loopback: quiet
+    assert "signing_secret" not in caplog.text
+    assert cli.main([*args, "--host", "0.0.0.0"]) == 0
+    assert "signing_secret is set" in caplog.text
+    assert "pinned-for-tests" not in caplog.text
+
+
 async def test_the_control_api_requires_its_token(make_app: Callable[..., Starlette]) -> None:
     app = make_app(control_token=CONTROL_TOKEN)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:

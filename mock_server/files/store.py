@@ -24,6 +24,12 @@ threads on one connection).  Blob bytes are placed (and removed) inside the inde
 transaction, so a reader never sees a file whose bytes are not there.
 This file store is self-contained: the job store keeps its own database.
 
+Keys and types.  File keys and multipart upload ids are HMACs of the server secret
+(:mod:`.secret`) over the seed and a counter: unguessable, and reproducible only under a
+pinned ``signing_secret``.  A stored file is immutable (:meth:`FileStore.put_sink` with a
+``key``).  A content type that is not a plausible media type of printable ASCII (at most
+:data:`MAX_CONTENT_TYPE_LENGTH` characters) is stored as ``application/octet-stream``.
+
 Limits.  A per-file cap (:class:`~.storage_errors.FileTooLarge`, also enforced while
 bytes stream in) and a total cap over all blobs and pending multipart parts.  When something
 new does not fit, files are evicted in this order until it does: expired files
@@ -65,6 +71,9 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _KEY = re.compile(
     r"^(?P<bucket>[a-z0-9]+(?:/[0-9a-f]{8})?)/(?P<token>[A-Za-z0-9_-]{21})_(?P<name>[A-Za-z0-9_-][A-Za-z0-9._-]{0,119})$"
 )
+_CONTENT_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(?:[ \t]*;[\x20-\x7e]*)?")
+#: Longest content type a stored file keeps (longer ones are stored as ``application/octet-stream``).
+MAX_CONTENT_TYPE_LENGTH = 255
 #: Longest key :func:`parse_key` will look at (the shape allows at most ~160 characters).
 MAX_KEY_LENGTH = 256
 #: Chunk size for streaming reads and multipart assembly.
@@ -156,6 +165,19 @@ def default_file_name(content_type: str | None) -> str:
     _, _, subtype = (content_type or "").partition("/")
     subtype = re.split(r"[-;+ ]", subtype, maxsplit=1)[0].strip().lower()
     return f"upload.{subtype}" if re.fullmatch(r"[a-z0-9.]{1,16}", subtype) else "upload.bin"
+
+
+def safe_content_type(value: str | None) -> str:
+    """``value`` if it is a plausible media type (``type/subtype`` + parameters, printable ASCII, at most
+    :data:`MAX_CONTENT_TYPE_LENGTH` characters), else ``application/octet-stream``.
+
+    Uploaders choose the type (a header, or ``initiate``'s JSON field, which may hold anything): a
+    line break in it would split the served response's headers, a non-Latin-1 character made serving a 500.
+    """
+    text = (value or "").strip()
+    if len(text) > MAX_CONTENT_TYPE_LENGTH or not _CONTENT_TYPE.fullmatch(text):
+        return "application/octet-stream"
+    return text
 
 
 def parse_key(key: str) -> re.Match[str] | None:
@@ -554,7 +576,7 @@ class FileStore:
                 stored = StoredFile(
                     key=key or self._key_for(sequence, file_name),
                     file_name=safe_file_name(file_name),
-                    content_type=content_type or "application/octet-stream",
+                    content_type=safe_content_type(content_type),
                     size=size,
                     sha256=sha,
                     created_at=self._clock.now(),
@@ -680,7 +702,7 @@ class FileStore:
                 upload_id=upload_id,
                 key=self._key_for(self._next(conn, "file"), file_name),
                 file_name=safe_file_name(file_name),
-                content_type=content_type or "application/octet-stream",
+                content_type=safe_content_type(content_type),
                 lifetime=lifetime,
                 namespace=namespace,
                 origin=origin,

@@ -37,7 +37,7 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from ...files.store import StoredFile
+from ...files.store import StoredFile, safe_content_type
 from ...jobs.errors import PlainError
 from ..request_parts import namespace, services
 
@@ -104,7 +104,7 @@ async def serve_file(request: Request) -> Response:
     mock = services(request)
     stored = lookup(request)
     headers = {
-        "content-type": stored.content_type,
+        "content-type": safe_content_type(stored.content_type),  # also for rows stored before it was checked
         "etag": stored.etag,
         "accept-ranges": "bytes",
         "cache-control": "public, max-age=3600",

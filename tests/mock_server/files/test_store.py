@@ -25,6 +25,7 @@ from fal_mock.mock_server.files.store import (
     default_file_name,
     lifecycle_seconds,
     parse_key,
+    safe_content_type,
     safe_file_name,
 )
 from fal_mock.mock_server.files.upload_auth import UploadAuthority
@@ -72,6 +73,20 @@ def test_keys_are_fal_shaped_and_deterministic_under_one_secret(clock: ManualClo
 )  # fmt: skip
 def test_parse_key_rejects_traversal_and_oddities(key: str) -> None:
     assert parse_key(key) is None
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("image/png", "image/png"), ("text/plain; charset=utf-8", "text/plain; charset=utf-8"),
+     ("image/svg+xml", "image/svg+xml"), (" video/mp4 ", "video/mp4"), (None, "application/octet-stream"),
+     ("", "application/octet-stream"), ("text/html\r\nSet-Cookie: a=1", "application/octet-stream"),
+     ("text/plain\r\n; a", "application/octet-stream"), ("image/\u2603", "application/octet-stream"),
+     ("image/p\u00e9ng", "application/octet-stream"), ("png", "application/octet-stream"),
+     ("a/" + "b" * 300, "application/octet-stream")],
+)  # fmt: skip
+def test_content_types_are_kept_only_when_plausible(store: FileStore, given: str | None, kept: str) -> None:
+    assert safe_content_type(given) == kept
+    assert store.put(b"x", file_name="x", content_type=given or "").content_type == kept
 
 
 def test_safe_names() -> None:

@@ -68,6 +68,22 @@ async def test_a_generated_video_is_served_inline(make_app: Callable[..., Starle
     assert served.headers["x-content-type-options"] == "nosniff"
 
 
+@pytest.mark.parametrize("content_type", ["text/html\r\nSet-Cookie: a=1", "image/\u2603", "x" * 5000])
+async def test_a_hostile_content_type_is_served_as_bytes(make_app: Callable[..., Starlette], content_type: str) -> None:
+    """``initiate``'s JSON may name any type; the signed PUT without its own header used it (a 500 when served)."""
+    app = make_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=AUTH) as http:
+        initiated = (await http.post(f"{CDN.replace('/cdn', '/rest')}/storage/upload/initiate",
+                                     json={"content_type": content_type, "file_name": "a.png"})).json()  # fmt: skip
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as anonymous:
+            assert (await anonymous.put(initiated["upload_url"], content=b"x", headers={"content-type": ""})).is_success
+            served = await anonymous.get(initiated["file_url"])
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.headers["content-disposition"].startswith("attachment;")
+    assert "set-cookie" not in served.headers
+
+
 def test_disposition_rule() -> None:
     assert disposition("video/mp4", "a.mp4") == 'inline; filename="a.mp4"'
     assert disposition(" Image/PNG ; q=1", "a.png") == 'inline; filename="a.png"'

@@ -134,11 +134,9 @@ def apply_key_namespace(scope: Any, token_namespace: Callable[[str], str | None]
             return
         if key == b"authorization":
             authorization = value
-    text = authorization.decode("latin-1") if authorization else ""
-    space = key_namespace(text) if text else None
-    if space is None and token_namespace is not None:
-        scheme, _, token = text.strip().partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            space = token_namespace(token.strip()) or None
+    space = key_namespace(authorization.decode("latin-1")) if authorization else None
+    if space is None and token_namespace is not None and authorization[:7].lower() == b"bearer ":
+        token = authorization[7:].decode("latin-1").strip()
+        space = token_namespace(token) or None if token else None
     if space:
         scope["headers"] = [*headers, (_NAMESPACE_HEADER_BYTES, space.encode("latin-1"))]

@@ -61,6 +61,7 @@ def disposition(content_type: str, file_name: str) -> str:
     inline = mime in INLINE_TYPES or (mime.startswith(INLINE_PREFIXES) and "xml" not in mime)
     return f'{"inline" if inline else "attachment"}; filename="{file_name}"'
 
+
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """``(start, end_exclusive)`` for a satisfiable single range; None to send everything.
 

@@ -259,6 +259,7 @@ async def test_the_proxy_dispatches_to_fal_hosts(make_app: Callable[..., Starlet
 # --- storage: secrets not from the seed, immutable outputs, namespaces, safe serving (issue 13) ------------
 ATTACK_IMAGE = "https://v3.fal.media/files/penguin/example.png"
 HTML = b"<html><script>fetch('/_mock/reset', {method: 'POST'})</script></html>"
+AUTH_KEY = "owner-id:owner-secret"
 
 
 def seed_keyed_mac(seed: int, text: str) -> str:
@@ -455,3 +456,28 @@ async def test_a_multipart_upload_is_not_usable_from_another_namespace(make_app:
         parts = {"parts": [{"partNumber": 1, "etag": part.headers["etag"]}]}
         assert (await http.post(complete, json=parts, headers=NS_B)).status_code == 404
         assert (await http.post(complete, json=parts, headers=NS_A)).status_code == 200
+
+
+@pytest.mark.slow
+def test_the_upload_attack_fails_on_a_real_multi_worker_server(tmp_path: Path) -> None:
+    """Issue 13's run, replayed: `serve --auth keys --data-dir --workers 2`, seed 0, an attacker without a key."""
+    args = ("--workers", "2", "--data-dir", str(tmp_path / "data"), "--auth", "keys", "--key", AUTH_KEY,
+            "--progression", "immediate", "--no-access-log")  # fmt: skip
+    with ServeProcess(tmp_path, *args) as server:
+        with httpx.Client(headers={"Authorization": f"Key {AUTH_KEY}", "Connection": "close"}, timeout=30) as owner:
+            submitted = owner.post(f"{server.url}/queue/{MINIMAX}", json={"prompt": "p", "image_url": ATTACK_IMAGE})
+            video_url = owner.get(submitted.json()["response_url"]).json()["video"]["url"]
+        key = video_url.split("/files/", 1)[1]
+        with httpx.Client(headers={"Connection": "close"}, timeout=30) as attacker:
+            for _ in range(4):  # whichever worker answers
+                forged_put = attacker.put(f"{server.url}/cdn/files/upload/{key}", content=HTML,
+                                          params=seed_keyed_put_query(0, key, "text/html"),
+                                          headers={"content-type": "text/html"})  # fmt: skip
+                assert forged_put.status_code == 403
+                forged_token = attacker.post(f"{server.url}/cdn/files/upload", content=HTML,
+                                             headers={"authorization": f"Bearer {seed_keyed_cdn_token(0)}"})
+                assert forged_token.status_code == 401
+                served = attacker.get(video_url)
+                assert served.headers["content-type"] == "video/mp4"
+                assert served.content[4:8] == b"ftyp"
+    assert "Traceback" not in server.output()

@@ -161,6 +161,9 @@ def run_serve(args: argparse.Namespace) -> int:
             args.host,
             "" if settings.control_token else " and its control API (--insecure-control: no control token)",
         )
+        if settings.signing_secret is not None:
+            log.warning("signing_secret is set: upload signatures, CDN tokens and file URLs are reproducible, so "
+                        "anyone who knows it can sign uploads to this server — use it on loopback only")  # fmt: skip
     tls = None
     if args.tls:
         tls = make_tls(args.tls_dir or tempfile.mkdtemp(prefix="fal-mock-tls-"))

@@ -48,7 +48,7 @@ class Settings:
     """Everything that shapes one mock app. Defaults are what ``create_app()`` uses."""
 
     # --- behaviour -------------------------------------------------------------------
-    #: Seed of every generated id, token, key, motion plan and timing.
+    #: Seed of every generated id, key, motion plan and timing (secrets mix in the server secret: ``signing_secret``).
     seed: int = 0
     #: Job progression: immediate | polls:N | realistic | manual (per request: ``X-Fal-Mock-Progression``).
     progression: str = "immediate"
@@ -82,6 +82,11 @@ class Settings:
     data_dir: str | None = None
     #: Token that the control API (``/_mock``) requires; None means no token.
     control_token: str | None = None
+    #: Pins the server secret behind upload signatures, CDN tokens, file keys and upload ids, so they are the same
+    #: bytes on every run (tests that compare them).  None (default): a random secret per server, kept in
+    #: ``data_dir/server-secret`` when there is a data dir (restarts and workers agree).  UNSAFE beyond loopback:
+    #: whoever knows this text can sign uploads that replace files and mint CDN tokens.
+    signing_secret: str | None = None
     #: Clock of an app built without one: system (wall clock) or manual (moves only through the control API,
     #: ``POST /_mock/clock/advance``, or the pytest fixture's ``clock.advance``).
     clock: str = "system"
@@ -191,6 +196,8 @@ class Settings:
         data = dataclasses.asdict(self)
         if data.get("control_token"):
             data["control_token"] = "***"
+        if data.get("signing_secret") is not None:
+            data["signing_secret"] = "***"
         data["keys"] = ["***" for _ in self.keys]
         return data
 

@@ -3,7 +3,8 @@
 In order (each stage's logic lives in its own module; this is only the sequence):
 
 1. **namespace from key** (:func:`.request_parts.apply_key_namespace`) — ``Key ns-<name>:…``
-   stands for ``X-Fal-Mock-Namespace`` for clients that cannot send headers;
+   stands for ``X-Fal-Mock-Namespace`` for clients that cannot send headers, and so does the
+   namespace a genuine CDN token (``Bearer``) was issued in;
 2. **journal** (:func:`.journal.recording`) — every answer, including the refusals and
    faults below, is recorded when its response starts;
 3. **limits** (:func:`.limits.check_request`) — 414 / 431 / 413 before a byte of the body is read;
@@ -40,7 +41,7 @@ class Gateway:
             return
         mock = scope["app"].state.mock
         scope.setdefault("fal_mock.app_root", scope.get("root_path", ""))
-        apply_key_namespace(scope)
+        apply_key_namespace(scope, mock.files.authority.token_namespace)
         send = recording(mock, scope, send)
         refused = check_request(scope, mock.settings) or namespace_refusal(scope)
         if refused is not None:

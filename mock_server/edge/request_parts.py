@@ -11,6 +11,7 @@ import asyncio
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import HTTPConnection, Request
@@ -116,13 +117,15 @@ def key_namespace(authorization: str) -> str | None:
     return key_id[len(KEY_NAMESPACE_PREFIX) :] or None
 
 
-def apply_key_namespace(scope: Any) -> None:
+def apply_key_namespace(scope: Any, token_namespace: Callable[[str], str | None] | None = None) -> None:
     """Give a request without ``X-Fal-Mock-Namespace`` whose key id is ``ns-<namespace>`` that header.
 
     So clients that cannot send extra headers (the official clients in a subprocess,
     pointed at a shared server with ``FAL_KEY=ns-<namespace>:<secret>``) are isolated
     too; everything downstream (handlers, journal, faults) only reads the header.
-    Uploads made with a CDN token (``Bearer``) carry no key and stay outside namespaces.
+    Uploads made with a CDN token (``Bearer``) get the namespace the token was issued in
+    (``token_namespace``: the file store's authority, which only believes tokens whose MAC
+    verifies), so the Python client's uploads land in its namespace.
     """
     headers = scope.get("headers") or []
     authorization = b""
@@ -132,5 +135,8 @@ def apply_key_namespace(scope: Any) -> None:
         if key == b"authorization":
             authorization = value
     space = key_namespace(authorization.decode("latin-1")) if authorization else None
+    if space is None and token_namespace is not None and authorization[:7].lower() == b"bearer ":
+        token = authorization[7:].decode("latin-1").strip()
+        space = token_namespace(token) or None if token else None
     if space:
         scope["headers"] = [*headers, (_NAMESPACE_HEADER_BYTES, space.encode("latin-1"))]

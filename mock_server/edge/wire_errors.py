@@ -18,7 +18,7 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, Response
 
 from ..catalogue import DocumentError
-from ..files.errors import FileTooLarge, InvalidParts, StorageError, StoreFull, TooManyParts, UnknownUpload
+from ..files.errors import FileExists, FileTooLarge, InvalidParts, StorageError, StoreFull, TooManyParts, UnknownUpload
 from ..jobs.errors import (
     ClockNotAdjustable,
     ControlLimitReached,
@@ -85,6 +85,8 @@ def _storage_error(error: StorageError) -> FalError:
         return PlainError(404, f"Upload not found: {error}")
     if isinstance(error, InvalidParts):
         return PlainError(400, f"Invalid multipart upload: {error}")
+    if isinstance(error, FileExists):
+        return PlainError(409, f"Conflict: {error}")
     return PlainError(400, str(error))
 
 

@@ -32,6 +32,15 @@ class StoreFull(StorageError):
         self.max_total = max_total
 
 
+class FileExists(StorageError):
+    """A write names the key of a stored file it did not create: stored files are immutable."""
+
+    def __init__(self, key: str) -> None:
+        shown = key if len(key) <= 160 else key[:160] + "…"
+        super().__init__(f"{shown} already holds a stored file, and stored files cannot be replaced")
+        self.key = key
+
+
 class UnknownUpload(StorageError):
     """No multipart upload with that id (never begun, completed, expired or dropped)."""
 

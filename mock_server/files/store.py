@@ -12,7 +12,8 @@ over four modules:
 * :mod:`.blobs` — the bytes themselves (content-addressed by SHA-256), in memory or
   on disk, streamed in and out in chunks;
 * :mod:`.upload_auth` — the CDN tokens and signed upload URLs (stateless HMACs keyed
-  by the seed, so any worker process can check them);
+  by the server secret of :mod:`.secret`, so any worker process sharing the data
+  directory can check them and nobody else can forge them);
 * :mod:`.storage_errors` — the errors all of them raise.
 
 Where things live.  The index (files, blob reference counts, multipart sessions,
@@ -22,6 +23,12 @@ one store (writes take ``BEGIN IMMEDIATE``; each process serialises its own
 threads on one connection).  Blob bytes are placed (and removed) inside the index
 transaction, so a reader never sees a file whose bytes are not there.
 This file store is self-contained: the job store keeps its own database.
+
+Keys and types.  File keys and multipart upload ids are HMACs of the server secret
+(:mod:`.secret`) over the seed and a counter: unguessable, and reproducible only under a
+pinned ``signing_secret``.  A stored file is immutable (:meth:`FileStore.put_sink` with a
+``key``).  A content type that is not a plausible media type of printable ASCII (at most
+:data:`MAX_CONTENT_TYPE_LENGTH` characters) is stored as ``application/octet-stream``.
 
 Limits.  A per-file cap (:class:`~.storage_errors.FileTooLarge`, also enforced while
 bytes stream in) and a total cap over all blobs and pending multipart parts.  When something
@@ -47,9 +54,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
-from ..ids import digest_int, short_token
 from .blobs import SHA, Blobs, BlobSink, DiskBlobs, MemoryBlobs, chunks, valid_upload_id
-from .errors import FileTooLarge, InvalidParts, StoreFull, TooManyParts, UnknownUpload
+from .errors import FileExists, FileTooLarge, InvalidParts, StoreFull, TooManyParts, UnknownUpload
+from .secret import keyed_int, keyed_token, server_secret
 from .upload_auth import CdnToken, UploadAuthority
 
 if TYPE_CHECKING:
@@ -64,6 +71,9 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _KEY = re.compile(
     r"^(?P<bucket>[a-z0-9]+(?:/[0-9a-f]{8})?)/(?P<token>[A-Za-z0-9_-]{21})_(?P<name>[A-Za-z0-9_-][A-Za-z0-9._-]{0,119})$"
 )
+_CONTENT_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(?:[ \t]*;[\x20-\x7e]*)?")
+#: Longest content type a stored file keeps (longer ones are stored as ``application/octet-stream``).
+MAX_CONTENT_TYPE_LENGTH = 255
 #: Longest key :func:`parse_key` will look at (the shape allows at most ~160 characters).
 MAX_KEY_LENGTH = 256
 #: Chunk size for streaming reads and multipart assembly.
@@ -155,6 +165,19 @@ def default_file_name(content_type: str | None) -> str:
     _, _, subtype = (content_type or "").partition("/")
     subtype = re.split(r"[-;+ ]", subtype, maxsplit=1)[0].strip().lower()
     return f"upload.{subtype}" if re.fullmatch(r"[a-z0-9.]{1,16}", subtype) else "upload.bin"
+
+
+def safe_content_type(value: str | None) -> str:
+    """``value`` if it is a plausible media type (``type/subtype`` + parameters, printable ASCII, at most
+    :data:`MAX_CONTENT_TYPE_LENGTH` characters), else ``application/octet-stream``.
+
+    Uploaders choose the type (a header, or ``initiate``'s JSON field, which may hold anything): a
+    line break in it would split the served response's headers, a non-Latin-1 character made serving a 500.
+    """
+    text = (value or "").strip()
+    if len(text) > MAX_CONTENT_TYPE_LENGTH or not _CONTENT_TYPE.fullmatch(text):
+        return "application/octet-stream"
+    return text
 
 
 def parse_key(key: str) -> re.Match[str] | None:
@@ -260,6 +283,7 @@ class FileStore:
         *,
         seed: int,
         max_file_bytes: int,
+        secret: bytes | None = None,
         max_total_bytes: int,
         data_dir: str | os.PathLike[str] | None = None,
         max_part_bytes: int | None = None,
@@ -271,12 +295,14 @@ class FileStore:
     ) -> None:
         self._clock = clock
         self._seed = seed
+        #: Keys the upload authority, file keys and upload ids (:mod:`.secret`): given, kept in ``data_dir``, or random.
+        self._secret = secret if secret is not None else server_secret(None, data_dir)
         self.max_file_bytes = max_file_bytes
         self.max_total_bytes = max_total_bytes
         self.max_part_bytes = max_part_bytes if max_part_bytes is not None else max_file_bytes
         self.max_parts = max_parts
         self.max_pending_uploads = max_pending_uploads
-        self.authority = UploadAuthority(clock, seed=seed, token_ttl=token_ttl, url_ttl=url_ttl)
+        self.authority = UploadAuthority(clock, secret=self._secret, token_ttl=token_ttl, url_ttl=url_ttl)
         #: HTTP status the CDN's direct upload answers instead of storing (0 = off): a fault switch.
         self.cdn_upload_fault_status = cdn_upload_fault_status
         self._references: ReferenceProvider = FileRefs
@@ -304,6 +330,7 @@ class FileStore:
         return cls(
             clock,
             seed=settings.seed,
+            secret=server_secret(settings.signing_secret, settings.data_dir),
             max_file_bytes=settings.max_upload_bytes,
             max_total_bytes=settings.max_store_bytes,
             data_dir=settings.data_dir,
@@ -484,8 +511,8 @@ class FileStore:
 
     # --- files -----------------------------------------------------------------------------------
     def _key_for(self, sequence: int, file_name: str) -> str:
-        token = short_token(self._seed, "file", sequence)
-        bucket = BUCKETS[digest_int(self._seed, "bucket", sequence) % len(BUCKETS)]
+        token = keyed_token(self._secret, self._seed, "file", sequence)
+        bucket = BUCKETS[keyed_int(self._secret, self._seed, "bucket", sequence) % len(BUCKETS)]
         return f"{bucket}/{token}_{safe_file_name(file_name)}"
 
     def now(self) -> float:
@@ -525,7 +552,13 @@ class FileStore:
         origin: str = "upload",
         key: str | None = None,
     ) -> StoredFile:
-        """Store the bytes streamed into ``sink`` as a file (the sink is consumed either way)."""
+        """Store the bytes streamed into ``sink`` as a file (the sink is consumed either way).
+
+        Without ``key`` the file gets a new one.  With ``key`` (a signed upload URL, a completed multipart
+        upload) stored files are immutable: if a live file already holds ``key``, the same bytes from the
+        same kind of upload in the same namespace (a retry) answer that file unchanged, anything else
+        raises :class:`~.errors.FileExists` — a generated output can never be replaced.
+        """
         try:
             sha, size = sink.sha256, sink.size
             if size > self.max_file_bytes:
@@ -533,11 +566,17 @@ class FileStore:
 
             def action(txn: _Transaction) -> StoredFile:
                 conn = txn.conn
+                if key is not None:
+                    existing = self._existing(conn, key)
+                    if existing is not None:
+                        if (existing.sha256, existing.namespace, existing.origin) == (sha, namespace, origin):
+                            return existing  # the same upload again (a client's retry): nothing changes
+                        raise FileExists(key)
                 sequence = self._next(conn, "file")
                 stored = StoredFile(
                     key=key or self._key_for(sequence, file_name),
                     file_name=safe_file_name(file_name),
-                    content_type=content_type or "application/octet-stream",
+                    content_type=safe_content_type(content_type),
                     size=size,
                     sha256=sha,
                     created_at=self._clock.now(),
@@ -558,6 +597,14 @@ class FileStore:
             return result
         finally:
             sink.discard()
+
+    def _existing(self, conn: sqlite3.Connection, key: str) -> StoredFile | None:
+        """The live file at ``key`` inside a transaction (an expired one counts as gone)."""
+        row = conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        stored = _stored(row)
+        return None if stored.expired(self._clock.now()) else stored
 
     def get(self, key: str) -> StoredFile | None:
         """The live file at ``key`` (None if unknown, malformed or expired)."""
@@ -628,8 +675,8 @@ class FileStore:
                 self._drop_upload(txn, upload_id)
 
     # --- CDN tokens --------------------------------------------------------------------------------
-    def issue_token(self) -> CdnToken:
-        return self.authority.issue_token(self.next_sequence("token"))
+    def issue_token(self, namespace: str = "") -> CdnToken:
+        return self.authority.issue_token(self.next_sequence("token"), namespace)
 
     # --- multipart uploads -------------------------------------------------------------------------
     def begin_multipart(
@@ -650,12 +697,12 @@ class FileStore:
             open_ids = [row[0] for row in conn.execute("SELECT upload_id FROM uploads ORDER BY created_at, rowid")]
             for upload_id in open_ids[: max(0, len(open_ids) - self.max_pending_uploads + 1)]:
                 self._drop_upload(txn, upload_id)
-            upload_id = short_token(self._seed, "upload", self._next(conn, "upload"))
+            upload_id = keyed_token(self._secret, self._seed, "upload", self._next(conn, "upload"))
             session = MultipartSession(
                 upload_id=upload_id,
                 key=self._key_for(self._next(conn, "file"), file_name),
                 file_name=safe_file_name(file_name),
-                content_type=content_type or "application/octet-stream",
+                content_type=safe_content_type(content_type),
                 lifetime=lifetime,
                 namespace=namespace,
                 origin=origin,

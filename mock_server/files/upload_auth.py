@@ -1,10 +1,14 @@
 """Upload credentials: the CDN tokens the Python client asks for and the signed upload URLs of the JS client.
 
-Both are stateless HMAC-SHA256 values under a key derived from ``Settings.seed``
-(:class:`UploadAuthority`): a token or signature carries its own expiry on the mock's
-clock and is checked by recomputing its MAC, so any worker process (and a restart with
-the same seed) accepts what another issued.  Nothing is stored; the file store
-(:class:`~.storage.FileStore`) owns one authority and numbers the tokens it issues.
+Both are stateless HMAC-SHA256 values under a key derived from the server secret
+(:mod:`.secret`: random per server, kept in the data directory; never the public seed
+alone): a token or signature carries its own expiry on the mock's clock and is checked by
+recomputing its MAC, so any worker process sharing the data directory (and a restart with
+it) accepts what another issued, and nobody without the secret can forge one.  A CDN token
+carries the namespace it was issued in (``X-Fal-Mock-Namespace`` or a ``ns-`` key of the token
+call), so what the Python client uploads with it lands in that namespace.  Nothing is
+stored; the file store (:class:`~.store.FileStore`) owns one authority and numbers the
+tokens it issues.
 """
 
 from __future__ import annotations
@@ -34,44 +38,57 @@ def _unb64(text: str) -> bytes:
 
 
 class UploadAuthority:
-    """CDN tokens and upload-URL signatures: HMAC-SHA256 under a key derived from the seed.
+    """CDN tokens and upload-URL signatures: HMAC-SHA256 under a key derived from the server secret.
 
     Nothing is remembered: a token or signature carries its own expiry (on the
     mock's clock) and is checked by recomputing its MAC, so it works across worker
-    processes and restarts with the same seed.
+    processes and restarts that share the secret.
     """
 
     TOKEN_PREFIX = "fmcdn"
 
-    def __init__(self, clock: Clock, *, seed: int, token_ttl: float, url_ttl: float) -> None:
+    def __init__(self, clock: Clock, *, secret: bytes, token_ttl: float, url_ttl: float) -> None:
         self._clock = clock
-        self._key = hashlib.sha256(f"fal-mock:{seed}:upload-authority".encode()).digest()
+        self._key = hmac.new(secret, b"fal-mock:upload-authority", hashlib.sha256).digest()
         self.token_ttl = token_ttl
         self.url_ttl = url_ttl
 
     def _mac(self, text: str) -> str:
         return _b64(hmac.new(self._key, text.encode(), hashlib.sha256).digest())
 
-    def issue_token(self, sequence: int) -> CdnToken:
+    def issue_token(self, sequence: int, namespace: str = "") -> CdnToken:
+        """A CDN token valid for ``token_ttl`` seconds; it carries (and signs) the issuer's ``namespace``."""
         expires = int(self._clock.now() + self.token_ttl) + 1
-        payload = _b64(f"{expires}:{sequence}".encode())
+        payload = _b64(f"{expires}:{sequence}:{namespace}".encode())
         token = f"{self.TOKEN_PREFIX}.{payload}.{self._mac('token:' + payload)}"
         return CdnToken(token=token, token_type="Bearer", expires_at=float(expires))
 
-    def check_token(self, token: str) -> str | None:
-        """None when ``token`` is one we issued and still valid, else why not."""
+    def _claims(self, token: str) -> tuple[int, str] | str:
+        """``(expires, namespace)`` of a token whose MAC verifies, else why not."""
         parts = token.split(".")
         if len(parts) != 3 or parts[0] != self.TOKEN_PREFIX:
             return "not a CDN token issued by this server"
-        if not hmac.compare_digest(parts[2], self._mac("token:" + parts[1])):
+        if not _same(parts[2], self._mac("token:" + parts[1])):
             return "CDN token signature does not match"
         try:
-            expires = int(_unb64(parts[1]).decode().split(":", 1)[0])
+            fields = _unb64(parts[1]).decode().split(":", 2)
+            return int(fields[0]), fields[2] if len(fields) == 3 else ""
         except (ValueError, UnicodeDecodeError):
             return "CDN token is malformed"
-        if expires <= self._clock.now():
+
+    def check_token(self, token: str) -> str | None:
+        """None when ``token`` is one we issued and still valid, else why not."""
+        claims = self._claims(token)
+        if isinstance(claims, str):
+            return claims
+        if claims[0] <= self._clock.now():
             return "CDN token has expired"
         return None
+
+    def token_namespace(self, token: str) -> str | None:
+        """The namespace a genuine CDN token was issued in ("" for none); None for a token we did not issue."""
+        claims = self._claims(token)
+        return None if isinstance(claims, str) else claims[1]
 
     def sign(self, purpose: str, fields: dict[str, str]) -> dict[str, str]:
         """Query parameters (``fields`` + ``expires`` + ``signature``) that :meth:`verify` accepts."""
@@ -85,7 +102,7 @@ class UploadAuthority:
         if not signature:
             return "the upload URL is not signed"
         fields = {name: value for name, value in query.items() if name != "signature"}
-        if not hmac.compare_digest(signature, self._mac(purpose + "?" + _canonical(fields))):
+        if not _same(signature, self._mac(purpose + "?" + _canonical(fields))):
             return "the upload URL's signature does not match"
         try:
             expires = int(fields.get("expires", ""))
@@ -94,6 +111,11 @@ class UploadAuthority:
         if expires <= self._clock.now():
             return "the upload URL has expired"
         return None
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that also takes non-ASCII text (``hmac.compare_digest`` refuses it for str)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
 
 
 def _canonical(fields: dict[str, str]) -> str:

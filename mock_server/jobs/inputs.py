@@ -22,7 +22,8 @@ Order of resolution (DESIGN §6):
 Every failure is a :class:`~.errors.ModelError` whose entry points at
 ``["body", "image_url"]`` — fal's ``file_download_error`` / ``file_too_large``
 (with ``ctx.max_size``).  :func:`referenced_files` tells the file store which
-files jobs still need, for eviction.
+files jobs still need, for eviction; :func:`check_namespace` keeps a job to its own
+namespace's stored files.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import hashlib
 import io
 import re
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -158,6 +159,37 @@ def referenced_files(store: StateStore) -> FileRefs:
             if key is not None:
                 pinned.add(key)
     return FileRefs(pinned=frozenset(pinned), retained=frozenset(retained))
+
+
+def check_namespace(files: FileStore, inputs: Mapping[str, object], namespace: str) -> None:
+    """Raise ``file_download_error`` (404) for an input URL naming a stored file of another namespace.
+
+    File keys of one namespace are unusable from another (issue 13): a job sees only its own
+    namespace's files, as if the others were never stored — whatever the URL's host, so a fal CDN
+    host cannot slip another namespace's file in.  Looks at every string of the input (nested
+    objects and lists too, to the depth :func:`_strings` walks), not only ``image_url``.
+    """
+    for path, text in _paths(inputs):
+        key = storage_key_in(text) if "/files/" in text else None
+        stored = files.get(key) if key is not None else None
+        if stored is not None and stored.namespace != namespace:
+            raise ModelError([entry(["body", *path], "File download error: 404 Not Found from the mock's storage "
+                                    "(the file belongs to another namespace)", "file_download_error",
+                                    input=clip(text))])  # fmt: skip
+
+
+def _paths(value: object, path: tuple[str | int, ...] = ()) -> Iterator[tuple[list[str | int], str]]:
+    """Every string in ``value`` with its location (dict keys and list indexes), to a depth of 32."""
+    if len(path) > 32:
+        return
+    if isinstance(value, str):
+        yield list(path), value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _paths(item, (*path, str(name)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*path, index))
 
 
 def _strings(value: object, depth: int = 0) -> Iterator[str]:

@@ -41,6 +41,7 @@ from ..settings import Settings
 from .endpoints import EndpointRegistry
 from .errors import FalError, ModelError, RequestError, entry
 from .generators import Generated, Generator
+from .inputs import check_namespace
 from .model import Job, Outcome, OutputFile
 
 log = logging.getLogger("fal_mock.runner")
@@ -244,6 +245,7 @@ class Runner:
         try:
             if job.inputs is None:
                 raise ModelError([entry(["body"], "the job's input was not validated", "value_error")])
+            check_namespace(self._files, job.inputs, job.namespace)  # another namespace's files are not ours
             generated = self._generator.generate(endpoint, job.inputs, own_hosts=set(job.origin.own_hosts))
             lines.extend(generated.log_lines)
             return self._store_output(job, generated, inline=endpoint.returns_data_uri(job.inputs), lines=lines)

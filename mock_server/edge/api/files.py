@@ -12,6 +12,22 @@ and bytes are found by content hash, never by a path built from the URL — so
 they are 404s.  Unknown, expired and evicted files are 404.  Large bodies are
 streamed from the blob in chunks.  CORS is open, as on
 fal's CDN, so pages on other origins can draw the video on a canvas.
+
+Uploaded bytes are served from the same origin as the control API (``/_mock``) on a standalone
+server, so they must never run there (issue 13: an uploaded ``text/html`` was served inline).
+Every file answer carries ``X-Content-Type-Options: nosniff`` and ``Content-Security-Policy:
+sandbox`` (a document in a sandbox without ``allow-scripts`` runs no script and has an opaque
+origin).  Only passive media types are served ``inline`` (:data:`INLINE_TYPES`: raster images,
+video, audio, plain text, JSON) — so browsers and the dashboard still show and play outputs; every
+other type (HTML, SVG, XML, XHTML, scripts, PDF, anything unknown) is served with
+``Content-Disposition: attachment``: a browser saves it instead of rendering it.  The stored
+``Content-Type`` is kept as is (clients read it).
+
+Namespaces: a request that names one (``X-Fal-Mock-Namespace`` or a ``ns-`` key) only sees
+that namespace's files — another namespace's key is a 404, like a key never stored.  A request
+naming none (a browser, a ``<video>`` tag, a plain download) may read any file by its URL, as on
+fal's public CDN: the URL is the capability, and its key is unguessable (HMAC of the server
+secret, :mod:`...files.secret`).
 """
 
 from __future__ import annotations
@@ -21,14 +37,29 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from ...files.store import StoredFile
+from ...files.store import StoredFile, safe_content_type
 from ...jobs.errors import PlainError
-from ..request_parts import services
+from ..request_parts import namespace, services
 
 _RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")
 #: Ranges up to this size are answered from one buffer; larger ones are streamed in chunks.
 INLINE_BYTES = 1024 * 1024
 CORS = {"access-control-allow-origin": "*", "access-control-expose-headers": "content-length, content-range, etag"}
+#: On every file answer: no sniffing, and a sandboxed document (no scripts, opaque origin) if a browser renders it.
+SAFE_FILE_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": "sandbox"}
+#: Types a browser only displays (never runs): served inline.  Every other type is an attachment.
+INLINE_PREFIXES = ("video/", "audio/")
+INLINE_TYPES = frozenset({
+    "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif", "image/x-icon",
+    "image/vnd.microsoft.icon", "image/tiff", "text/plain", "application/json",
+})  # fmt: skip
+
+
+def disposition(content_type: str, file_name: str) -> str:
+    """``inline`` for passive media (:data:`INLINE_TYPES`), ``attachment`` for anything a browser could run."""
+    mime = content_type.split(";", 1)[0].strip().lower()
+    inline = mime in INLINE_TYPES or (mime.startswith(INLINE_PREFIXES) and "xml" not in mime)
+    return f'{"inline" if inline else "attachment"}; filename="{file_name}"'
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -61,6 +92,9 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 def lookup(request: Request) -> StoredFile:
     key = request.path_params["key"]
     stored = services(request).files.get(key)
+    space = namespace(request)
+    if stored is not None and space and stored.namespace != space:
+        stored = None  # another namespace's file: as unknown as a key never stored
     if stored is None:
         shown = key if len(key) <= 160 else key[:160] + "…"
         raise PlainError(404, f"File not found: /files/{shown}")
@@ -71,11 +105,12 @@ async def serve_file(request: Request) -> Response:
     mock = services(request)
     stored = lookup(request)
     headers = {
-        "content-type": stored.content_type,
+        "content-type": safe_content_type(stored.content_type),  # also for rows stored before it was checked
         "etag": stored.etag,
         "accept-ranges": "bytes",
         "cache-control": "public, max-age=3600",
-        "content-disposition": f'inline; filename="{stored.file_name}"',
+        "content-disposition": disposition(stored.content_type, stored.file_name),
+        **SAFE_FILE_HEADERS,
         **CORS,
     }
     if request.headers.get("if-none-match") in (stored.etag, "*"):

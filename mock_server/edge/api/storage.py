@@ -28,6 +28,12 @@ Choices where fal's behaviour is unknown (documented in the README):
 * The CDN accepts a bearer token issued by ``/storage/auth/token`` (checked, with its
   expiry on the mock's clock) or a fal key; a signed URL needs neither.  ``auth=off``
   turns every check off.
+* Namespaces: a file lands in the namespace of the call that made its credentials — the token
+  call for the Python client's CDN token (the token carries it), ``initiate`` for a signed URL
+  (signed into it), the begin call for a multipart upload; part and complete calls made with a
+  key or token must come from that namespace (else 404).
+* Stored files are immutable: a signed PUT or a multipart completion naming a key that already
+  holds a file answers 409 (a retry with the same bytes answers the stored file again).
 * Lifecycle: ``X-Fal-Object-Lifecycle`` (or ``-Preference``) ``expiration_duration_seconds``
   sets the file's expiry on the clock; an invalid header is a 400.
 * Limits: a body over ``max_upload_bytes`` (``max_multipart_part_bytes`` for a part, a
@@ -179,7 +185,7 @@ async def cdn_token(request: Request) -> Response:
     mock = services(request)
     storage_type(request, "fal-cdn-v3")
     await json_object(request)
-    token = mock.files.issue_token()
+    token = mock.files.issue_token(namespace(request))
     body = {
         "token": token.token,
         "token_type": token.token_type,
@@ -295,6 +301,9 @@ def _session_for(mock: MockServices, request: Request) -> MultipartSession:
         _check_signed(mock, request, "multipart:" + upload_id)
     else:
         auth.check_cdn(request)
+        if namespace(request) != session.namespace:  # another namespace's upload: as unknown as none at all
+            raise PlainError(404, f"Upload not found: multipart upload {upload_id[:40]} is unknown, completed or "
+                             "expired")  # fmt: skip
     return session
 
 

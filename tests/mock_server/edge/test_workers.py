@@ -99,6 +99,31 @@ def test_two_workers_share_jobs_counts_ids_and_outputs(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_workers_accept_each_others_upload_credentials(tmp_path: Path) -> None:
+    """One server secret in the data dir: a token or signed URL issued by either worker works on both.
+
+    Every request goes out on a fresh connection, so issuing and using land on the workers at
+    random; with a secret per worker about half of the uses would be refused.
+    """
+    data_dir = tmp_path / "data"
+    with ServeProcess(tmp_path, "--workers", "2", "--data-dir", str(data_dir), "--no-access-log") as server:
+        with httpx.Client(headers=FRESH, timeout=30) as http:
+            tokens = [http.post(f"{server.url}/rest/storage/auth/token", json={}).json()["token"] for _ in range(8)]
+            signed = [http.post(f"{server.url}/rest/storage/upload/initiate", json={}).json() for _ in range(8)]
+        with httpx.Client(headers={"Connection": "close"}, timeout=30) as anonymous:
+            for index, token in enumerate(tokens * 2):
+                answer = anonymous.post(f"{server.url}/cdn/files/upload", content=f"t{index}".encode(),
+                                        headers={"authorization": f"Bearer {token}"})  # fmt: skip
+                assert answer.status_code == 200, answer.text
+            for index, grant in enumerate(signed):
+                assert anonymous.put(grant["upload_url"], content=f"s{index}".encode()).status_code == 200
+                for _ in range(3):  # read back through whichever worker answers
+                    assert anonymous.get(grant["file_url"]).content == f"s{index}".encode()
+    assert (data_dir / "server-secret").exists()
+    assert "Traceback" not in server.output()
+
+
+@pytest.mark.slow
 def test_a_data_dir_serves_one_server_at_a_time(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
     with ServeProcess(tmp_path, "--data-dir", data, "--no-access-log"):

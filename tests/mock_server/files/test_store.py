@@ -10,13 +10,22 @@ from pathlib import Path
 
 import pytest
 from fal_mock.mock_server.clock import ManualClock
-from fal_mock.mock_server.files.errors import FileTooLarge, InvalidParts, StoreFull, TooManyParts, UnknownUpload
+from fal_mock.mock_server.files.errors import (
+    FileExists,
+    FileTooLarge,
+    InvalidParts,
+    StoreFull,
+    TooManyParts,
+    UnknownUpload,
+)
+from fal_mock.mock_server.files.secret import pinned_secret
 from fal_mock.mock_server.files.store import (
     FileRefs,
     FileStore,
     default_file_name,
     lifecycle_seconds,
     parse_key,
+    safe_content_type,
     safe_file_name,
 )
 from fal_mock.mock_server.files.upload_auth import UploadAuthority
@@ -24,9 +33,9 @@ from fal_mock.mock_server.files.upload_auth import UploadAuthority
 KiB = 1024
 
 
-def make_store(clock: ManualClock, tmp: Path | None = None, **limits: int) -> FileStore:
+def make_store(clock: ManualClock, tmp: Path | None = None, secret: bytes | None = None, **limits: int) -> FileStore:
     values = {"max_file_bytes": 100 * KiB, "max_total_bytes": 300 * KiB, **limits}
-    return FileStore(clock, seed=0, data_dir=tmp, **values)  # type: ignore[arg-type]
+    return FileStore(clock, seed=0, data_dir=tmp, secret=secret, **values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(params=["memory", "disk"])
@@ -43,8 +52,9 @@ def blob(n: int, fill: int) -> bytes:
 # --- keys and names -------------------------------------------------------------------------------
 
 
-def test_keys_are_fal_shaped_and_deterministic(clock: ManualClock) -> None:
-    first, second = make_store(clock), make_store(clock)
+def test_keys_are_fal_shaped_and_deterministic_under_one_secret(clock: ManualClock) -> None:
+    pinned = pinned_secret("test")
+    first, second = make_store(clock, secret=pinned), make_store(clock, secret=pinned)
     keys = [first.new_key("cat.png") for _ in range(3)]
     assert keys == [second.new_key("cat.png") for _ in range(3)]
     assert len(set(keys)) == 3
@@ -63,6 +73,20 @@ def test_keys_are_fal_shaped_and_deterministic(clock: ManualClock) -> None:
 )  # fmt: skip
 def test_parse_key_rejects_traversal_and_oddities(key: str) -> None:
     assert parse_key(key) is None
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("image/png", "image/png"), ("text/plain; charset=utf-8", "text/plain; charset=utf-8"),
+     ("image/svg+xml", "image/svg+xml"), (" video/mp4 ", "video/mp4"), (None, "application/octet-stream"),
+     ("", "application/octet-stream"), ("text/html\r\nSet-Cookie: a=1", "application/octet-stream"),
+     ("text/plain\r\n; a", "application/octet-stream"), ("image/\u2603", "application/octet-stream"),
+     ("image/p\u00e9ng", "application/octet-stream"), ("png", "application/octet-stream"),
+     ("a/" + "b" * 300, "application/octet-stream")],
+)  # fmt: skip
+def test_content_types_are_kept_only_when_plausible(store: FileStore, given: str | None, kept: str) -> None:
+    assert safe_content_type(given) == kept
+    assert store.put(b"x", file_name="x", content_type=given or "").content_type == kept
 
 
 def test_safe_names() -> None:
@@ -204,6 +228,41 @@ def test_clear_by_namespace(store: FileStore) -> None:
 # --- multipart ------------------------------------------------------------------------------------
 
 
+def test_stored_files_are_immutable(store: FileStore, clock: ManualClock) -> None:
+    output = store.put(b"\x00\x00\x00 ftypisom", file_name="output.mp4", content_type="video/mp4", origin="output")
+    with pytest.raises(FileExists):  # an upload naming an output's key
+        store.put(b"<script>alert(1)</script>", file_name="output.mp4", content_type="text/html", key=output.key)
+    with pytest.raises(FileExists):  # even the same bytes: the uploader did not create it
+        store.put(b"\x00\x00\x00 ftypisom", file_name="output.mp4", content_type="video/mp4", key=output.key)
+    kept = store.get(output.key)
+    assert kept is not None
+    assert (kept.content_type, store.read(kept)) == ("video/mp4", b"\x00\x00\x00 ftypisom")
+    key = store.new_key("cat.png")
+    first = store.put(b"cat", file_name="cat.png", content_type="image/png", key=key, namespace="a")
+    again = store.put(b"cat", file_name="cat.png", content_type="image/png", key=key, namespace="a")
+    assert again == first  # a retry of the same upload changes nothing
+    for data, space in ((b"dog", "a"), (b"cat", "b")):
+        with pytest.raises(FileExists):
+            store.put(data, file_name="cat.png", content_type="image/png", key=key, namespace=space)
+    short = store.put(b"x", file_name="x.txt", content_type="text/plain", expires_at=clock.now() + 5)
+    clock.advance(6)  # an expired file is gone: its key may be written again
+    assert store.put(b"y", file_name="x.txt", content_type="text/plain", key=short.key).size == 1
+
+
+def test_multipart_completion_cannot_replace_a_file(store: FileStore) -> None:
+    session = store.begin_multipart(file_name="big.bin", content_type="x/y")
+    store.put(b"squatter", file_name="big.bin", content_type="x/y", key=session.key)
+    with store.part_sink() as sink:
+        sink.write(b"part")
+        sink.finish()
+        info = store.put_part(session.upload_id, 1, sink)
+    with pytest.raises(FileExists):
+        store.complete_multipart(session.upload_id, [(1, info.etag)])
+    found = store.get(session.key)
+    assert found is not None
+    assert store.read(found) == b"squatter"
+
+
 def test_multipart_joins_parts_in_number_order(store: FileStore) -> None:
     session = store.begin_multipart(file_name="big.bin", content_type="application/octet-stream")
     etags = {}
@@ -276,12 +335,13 @@ def test_open_uploads_are_bounded_and_expire(clock: ManualClock) -> None:
 
 
 def test_tokens_are_checked_and_expire_on_the_clock(clock: ManualClock) -> None:
-    authority = UploadAuthority(clock, seed=1, token_ttl=100, url_ttl=50)
+    authority = UploadAuthority(clock, secret=b"one", token_ttl=100, url_ttl=50)
     token = authority.issue_token(1)
     assert token.token_type == "Bearer"
     assert authority.check_token(token.token) is None
-    assert UploadAuthority(clock, seed=1, token_ttl=100, url_ttl=50).check_token(token.token) is None  # any process
-    assert UploadAuthority(clock, seed=2, token_ttl=100, url_ttl=50).check_token(token.token) is not None
+    same = UploadAuthority(clock, secret=b"one", token_ttl=100, url_ttl=50)  # any process with the secret
+    assert same.check_token(token.token) is None
+    assert UploadAuthority(clock, secret=b"two", token_ttl=100, url_ttl=50).check_token(token.token) is not None
     head, payload, mac = token.token.split(".")
     assert authority.check_token(f"{head}.{payload}.{mac[:-2]}xx") is not None
     assert authority.check_token("garbage") is not None
@@ -290,7 +350,7 @@ def test_tokens_are_checked_and_expire_on_the_clock(clock: ManualClock) -> None:
 
 
 def test_signed_fields_cannot_be_changed(clock: ManualClock) -> None:
-    authority = UploadAuthority(clock, seed=1, token_ttl=100, url_ttl=50)
+    authority = UploadAuthority(clock, secret=b"one", token_ttl=100, url_ttl=50)
     query = authority.sign("put:lion/x", {"content_type": "image/png"})
     assert authority.verify("put:lion/x", query) is None
     assert authority.verify("put:lion/y", query) is not None

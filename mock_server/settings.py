@@ -139,6 +139,19 @@ class Settings:
     max_header_bytes: int = 64 * KiB
     #: Bytes of the request target (path and query) — 414 beyond it.
     max_url_bytes: int = 16 * KiB
+    #: Seconds a connection may take to send a request's complete headers (from connecting, or from the request's
+    #: first byte) — 408 and closed beyond it; 0 = no limit (``fal-mock serve``).
+    header_timeout_seconds: float = 10.0
+    #: Longest pause in seconds between two pieces of a request body — the connection is closed beyond it; 0 = none.
+    body_timeout_seconds: float = 30.0
+    #: Seconds an idle keep-alive connection stays open between requests (uvicorn's ``timeout_keep_alive``).
+    keep_alive_seconds: float = 5.0
+    #: Open connections per server process (kept below the open-file limit): at the cap a new connection closes the
+    #: oldest one still waiting for its headers, or is answered 503 when every connection is busy.
+    max_connections: int = 1_000
+    #: Seconds between two log lines of the same kind from the event loop (failed ``accept()`` calls): repeats in
+    #: between are counted and reported with the next one; 0 = log every one.
+    log_repeat_seconds: float = 10.0
     #: Rendered videos kept in the generation cache (same input → same bytes).
     video_cache_entries: int = 32
     #: Seconds one webhook delivery attempt may take (fal: 15 s; 0 = no limit).

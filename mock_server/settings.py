@@ -156,6 +156,11 @@ class Settings:
     video_cache_entries: int = 32
     #: Seconds one webhook delivery attempt may take (fal: 15 s; 0 = no limit).
     webhook_timeout_seconds: float = 15.0
+    #: Bytes of a receiver's answer kept as the attempt's ``response_body``; the rest is never read.
+    webhook_response_body_bytes: int = 1 * KiB
+    #: Connections open at once to one webhook target (scheme, host, port): each target has its own pool, so a
+    #: receiver that never answers delays only its own deliveries.
+    webhook_connections_per_target: int = 20
     #: Retries after a failed webhook attempt (fal: "10 times in the span of 2 hours").
     max_webhook_retries: int = 10
     #: Clock seconds before the first webhook retry; each next delay doubles (defaults: 7 s … 3584 s, 7161 s in all).

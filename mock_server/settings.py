@@ -87,6 +87,9 @@ class Settings:
     clock: str = "system"
     #: Wall seconds a process's claim on generating a job lasts unless renewed (workers sharing a data dir).
     generation_lease_seconds: float = 10.0
+    #: ``Host`` names the control API (``/_mock``) answers besides loopback names, the bound address and fal's hosts
+    #: (exact names or ``*.suffix``; ``*`` allows any): an unknown name is refused (DNS rebinding).
+    allowed_hosts: tuple[str, ...] = ()
     #: Webhook targets beyond loopback and in-process routes (exact names or ``*.suffix``; ``*`` allows any host).
     webhook_allow_hosts: tuple[str, ...] = ()
 

@@ -18,12 +18,21 @@ process:
 * **a body timeout** — ``Settings.body_timeout_seconds`` (30 s; 0 = none): the longest pause
   between two pieces of a request body.  Beyond it the connection is closed (the handler
   sees a disconnect).  Pauses while the app itself is not reading (flow control) do not count;
-* **a connection cap** — ``Settings.max_connections`` (1,000), lowered to the process's
-  open-file limit minus :data:`RESERVED_FDS` so the server never reaches ``EMFILE``.  At the
-  cap a new connection closes the *oldest connection still waiting for its request headers*
-  (a slow-loris connection or an idle keep-alive one); when every connection is busy with a
-  request the new one is answered **503** and closed.  So half-sent connections can never
-  lock out a client that sends its request at once (``/_mock/health`` keeps answering).
+* **a connection cap** — ``Settings.max_connections`` (1,000).  At the cap a new connection
+  closes the *oldest connection still waiting for its request headers* (a slow-loris
+  connection or an idle keep-alive one); when every connection is busy with a request the new
+  one is answered **503** and closed.  So half-sent connections can never lock out a client
+  that sends its request at once (``/_mock/health`` keeps answering).
+
+  The cap must keep the process below its open-file limit: asyncio accepts a whole batch of
+  pending connections per wake-up (uvicorn's ``backlog``) before any of them reaches the
+  protocol, and on ``EMFILE`` it stops accepting for a full second — which is what denied
+  service before.  So ``serve`` raises the soft open-file limit to the hard one
+  (:func:`raise_open_file_limit`), sets the accept batch (and listen queue) to an eighth of the
+  descriptors left after :data:`RESERVED_FDS` (:func:`accept_batch`, 16 … 2048), and lowers the
+  cap to the limit minus :data:`RESERVED_FDS` minus :data:`BATCHES_IN_FLIGHT` batches
+  (:func:`connection_cap`): at ``ulimit -n 1024`` that is 120 per batch and a cap of 480
+  connections.  (Several ``--workers`` each hold their own cap.)
 
 Timers use the event loop's clock (``loop.call_later``); they shape connections, never
 outputs.
@@ -38,10 +47,12 @@ the event loop, uvloop's included, reports failed ``accept()`` calls) and on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import resource
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -53,18 +64,49 @@ from .limits import BoundedHttpToolsProtocol, settings_of
 
 #: File descriptors kept free for everything but client connections (listening socket, SQLite, stored files, logs).
 RESERVED_FDS = 64
+#: Bounds of one accept batch (:func:`accept_batch`).
+MIN_ACCEPT_BATCH = 16
+MAX_ACCEPT_BATCH = 2048
+#: Accept batches that can arrive before the first of them has closed older connections (asyncio: the accept,
+#: the transport's creation, ``connection_made``, the evicted socket's close — one loop iteration each).
+BATCHES_IN_FLIGHT = 4
+#: Attribute of uvicorn's per-server state holding the connections waiting for headers, oldest first.
+WAITING_ATTR = "fal_mock_waiting_for_headers"
 #: Loggers :func:`install_log_limits` quietens.
 LIMITED_LOGGERS = ("asyncio", "uvicorn.error")
 
 
-def connection_cap(settings: Settings, open_file_limit: int | None = None) -> int:
-    """Connections one process keeps open: ``max_connections``, below the open-file limit by :data:`RESERVED_FDS`."""
-    if open_file_limit is None:
-        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        open_file_limit = soft if soft != resource.RLIM_INFINITY else None
-    if open_file_limit is None:
+def open_file_limit() -> int | None:
+    """This process's open-file limit (the soft one), None when unlimited."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def raise_open_file_limit() -> int | None:
+    """Raise the soft open-file limit to the hard one (as Go programs do at start); returns the limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return open_file_limit()
+
+
+def accept_batch(limit: int | None) -> int:
+    """Connections asyncio accepts per wake-up (uvicorn's ``backlog``, also the listen queue): an eighth of the
+    descriptors left after :data:`RESERVED_FDS`, between :data:`MIN_ACCEPT_BATCH` and :data:`MAX_ACCEPT_BATCH`."""
+    if limit is None:
+        return MAX_ACCEPT_BATCH
+    return max(MIN_ACCEPT_BATCH, min(MAX_ACCEPT_BATCH, (limit - RESERVED_FDS) // 8))
+
+
+def connection_cap(settings: Settings, limit: int | None = None, *, unlimited: bool = False) -> int:
+    """Connections one process keeps open: ``max_connections``, and below the open-file limit by
+    :data:`RESERVED_FDS` and :data:`BATCHES_IN_FLIGHT` accept batches (accepted before the cap can close others)."""
+    if limit is None and not unlimited:
+        limit = open_file_limit()
+    if limit is None:
         return max(1, settings.max_connections)
-    return max(1, min(settings.max_connections, open_file_limit - RESERVED_FDS))
+    return max(1, min(settings.max_connections, limit - RESERVED_FDS - BATCHES_IN_FLIGHT * accept_batch(limit)))
 
 
 def header_timeout_error(seconds: float) -> PlainError:
@@ -85,44 +127,56 @@ class GuardedHttpToolsProtocol(BoundedHttpToolsProtocol):
         self._body_seconds = settings.body_timeout_seconds
         self._cap = connection_cap(settings)
         #: True from connecting (or a request's first byte) until that request's headers are complete.
-        self.awaiting_headers = True
-        #: Loop time when the wait for headers began (the oldest waiting connection is closed first at the cap).
-        self.waiting_since = 0.0
+        self.awaiting_headers = False
         self._timer: Any = None
         self._requests_begun = 0
 
     # --- the connection cap --------------------------------------------------------------------
+    def _waiting(self) -> OrderedDict[GuardedHttpToolsProtocol, None]:
+        """This server's connections waiting for request headers, oldest first (kept on uvicorn's server state)."""
+        waiting: OrderedDict[GuardedHttpToolsProtocol, None] | None = getattr(self.server_state, WAITING_ATTR, None)
+        if waiting is None:
+            waiting = OrderedDict()
+            setattr(self.server_state, WAITING_ATTR, waiting)
+        return waiting
+
+    def _set_awaiting(self, awaiting: bool) -> None:
+        self.awaiting_headers = awaiting
+        waiting = self._waiting()
+        if awaiting:
+            waiting[self] = None
+            waiting.move_to_end(self)
+        else:
+            waiting.pop(self, None)
+
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
-        self.waiting_since = self.loop.time()
         if len(self.connections) > self._cap and not self._evict_one():
             self._answer_and_close(over_capacity_error(self._cap))
             return
-        self._arm_header_timer()
+        self._set_awaiting(True)
+        self._arm(self._header_seconds, self._headers_too_slow)
 
     def _evict_one(self) -> bool:
         """Close the oldest other connection still waiting for its headers; False when there is none."""
-        oldest: GuardedHttpToolsProtocol | None = None
-        for other in self.connections:
-            if other is self or not isinstance(other, GuardedHttpToolsProtocol) or not other.awaiting_headers:
-                continue
-            if other.transport is None or other.transport.is_closing():
-                continue
-            if oldest is None or other.waiting_since < oldest.waiting_since:
-                oldest = other
-        if oldest is None:
-            return False
-        oldest.close_waiting()
-        return True
+        waiting = self._waiting()
+        while waiting:
+            oldest, _ = waiting.popitem(last=False)
+            if oldest is not self and oldest.transport is not None and not oldest.transport.is_closing():
+                oldest.close_waiting()
+                return True
+        return False
 
     def close_waiting(self) -> None:
         """Close this connection (it waits for headers): the cap needs its place."""
         self._cancel_timer()
+        self._set_awaiting(False)
         self.connections.discard(self)
         self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timer()
+        self._set_awaiting(False)
         super().connection_lost(exc)
 
     # --- the timers ------------------------------------------------------------------------------
@@ -137,7 +191,7 @@ class GuardedHttpToolsProtocol(BoundedHttpToolsProtocol):
             self._timer = self.loop.call_later(seconds, callback)
 
     def _arm_header_timer(self) -> None:
-        self.awaiting_headers = True
+        self._set_awaiting(True)
         self._arm(self._header_seconds, self._headers_too_slow)
 
     def _headers_too_slow(self) -> None:
@@ -158,11 +212,10 @@ class GuardedHttpToolsProtocol(BoundedHttpToolsProtocol):
         super().on_message_begin()
         self._requests_begun += 1
         if self._requests_begun > 1:  # a request after an earlier one on this connection: a fresh wait
-            self.waiting_since = self.loop.time()
             self._arm_header_timer()
 
     def on_headers_complete(self) -> None:
-        self.awaiting_headers = False
+        self._set_awaiting(False)
         self._arm(self._body_seconds, self._body_too_slow)
         super().on_headers_complete()
 
@@ -178,12 +231,12 @@ class GuardedHttpToolsProtocol(BoundedHttpToolsProtocol):
         super().on_response_complete()
         # Between requests uvicorn's keep-alive timer runs; the connection waits for headers again
         # (it may be closed first at the cap).
-        self.awaiting_headers = True
-        self.waiting_since = self.loop.time()
+        if not self.transport.is_closing():
+            self._set_awaiting(True)
 
     def _answer_and_close(self, error: PlainError) -> None:
         self._cancel_timer()
-        self.awaiting_headers = False
+        self._set_awaiting(False)
         body = json.dumps(error.body(), separators=(",", ":")).encode()
         head = [STATUS_LINE[error.status_code]]
         for name, value in self.server_state.default_headers:

@@ -34,7 +34,7 @@ import uvicorn
 
 from .. import redaction
 from ..settings import Settings
-from .connections import GuardedHttpToolsProtocol, install_log_limits
+from .connections import GuardedHttpToolsProtocol, accept_batch, install_log_limits, raise_open_file_limit
 from .limits import settings_of
 
 log = logging.getLogger("fal_mock.server")
@@ -141,6 +141,7 @@ def uvicorn_config(
     ``settings`` default to the app's own (an import string's app has none here: pass them).
     """
     settings = settings or settings_of(app)
+    limit = raise_open_file_limit()
     config = uvicorn.Config(
         app,
         log_level=log_level,
@@ -153,6 +154,7 @@ def uvicorn_config(
         http=GuardedHttpToolsProtocol,
         log_config=redaction.log_config(),
         timeout_keep_alive=max(1, round(settings.keep_alive_seconds)),
+        backlog=accept_batch(limit),
         **extra,
     )
     install_log_limits(settings)  # after uvicorn configured logging (workers install theirs again)

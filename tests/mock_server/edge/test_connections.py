@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from fal_mock.mock_server.edge.connections import RESERVED_FDS, RepeatLimiter, connection_cap
+from fal_mock.mock_server.edge.connections import RESERVED_FDS, RepeatLimiter, accept_batch, connection_cap
 from fal_mock.mock_server.settings import Settings
 
 from tests.support import ServeProcess
@@ -49,9 +49,12 @@ def health(host: str, port: int) -> bytes:
 # --- pure parts ---------------------------------------------------------------------------------------------
 def test_the_cap_stays_below_the_open_file_limit() -> None:
     settings = Settings(max_connections=1_000)
-    assert connection_cap(settings, open_file_limit=1024) == 1024 - RESERVED_FDS
-    assert connection_cap(settings, open_file_limit=100_000) == 1_000
-    assert connection_cap(Settings(max_connections=0), open_file_limit=1024) == 1
+    assert accept_batch(1024) == 120
+    assert connection_cap(settings, 1024) == 1024 - RESERVED_FDS - 4 * 120 == 480
+    assert connection_cap(settings, 100_000) == 1_000
+    assert connection_cap(settings, None, unlimited=True) == 1_000
+    assert connection_cap(Settings(max_connections=0), 1024) == 1
+    assert accept_batch(None) == accept_batch(10**9) == 2048
 
 
 def accept_error(name: str = "asyncio") -> logging.LogRecord:

@@ -231,7 +231,7 @@ class GuardedHttpToolsProtocol(BoundedHttpToolsProtocol):
         super().on_response_complete()
         # Between requests uvicorn's keep-alive timer runs; the connection waits for headers again
         # (it may be closed first at the cap).
-        if not self.transport.is_closing():
+        if not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete):
             self._set_awaiting(True)
 
     def _answer_and_close(self, error: PlainError) -> None:

@@ -97,6 +97,12 @@ def test_a_half_sent_request_gets_408_and_is_closed_after_the_header_timeout(tmp
         with socket.create_connection(address(server), timeout=10) as sock:
             assert read_to_eof(sock).startswith(b"HTTP/1.1 408 ")
         assert b'"status":"ok"' in health(*address(server)).replace(b" ", b"")
+        # the second request of a keep-alive connection has the same deadline
+        with socket.create_connection(address(server), timeout=10) as sock:
+            sock.sendall(b"GET /_mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + HALF_REQUEST)
+            answers = read_to_eof(sock)
+        assert answers.startswith(b"HTTP/1.1 200 OK")
+        assert b"HTTP/1.1 408 " in answers
 
 
 @pytest.mark.slow

@@ -130,3 +130,23 @@ def test_at_the_cap_a_new_client_closes_the_oldest_half_sent_connection(tmp_path
         finally:
             for sock in slow:
                 sock.close()
+
+
+@pytest.mark.slow
+def test_at_the_cap_with_every_connection_busy_a_new_one_gets_503(tmp_path: Path) -> None:
+    args = ("--set", "max_connections=2", "--set", "header_timeout_seconds=0", "--set", "body_timeout_seconds=0")
+    with ServeProcess(tmp_path, *args) as server:
+        host, port = address(server)
+        busy = [socket.create_connection((host, port), timeout=10) for _ in range(2)]
+        try:
+            for sock in busy:  # headers complete, body still coming: a request in progress, not evictable
+                sock.sendall(b"POST /_mock/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                             b"Expect: 100-continue\r\nContent-Length: 100\r\n\r\n")  # fmt: skip
+                assert sock.recv(1024).startswith(b"HTTP/1.1 100 Continue")  # the handler reads: headers parsed
+            answer = health(host, port)
+            assert answer.startswith(b"HTTP/1.1 503 ")
+            assert b"max_connections" in answer
+        finally:
+            for sock in busy:
+                sock.close()
+        assert b" 200 OK" in health(host, port)  # room again once they are gone

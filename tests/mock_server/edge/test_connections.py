@@ -150,3 +150,23 @@ def test_at_the_cap_with_every_connection_busy_a_new_one_gets_503(tmp_path: Path
             for sock in busy:
                 sock.close()
         assert b" 200 OK" in health(host, port)  # room again once they are gone
+
+
+def test_the_serve_loggers_get_one_limiter_each(caplog: pytest.LogCaptureFixture) -> None:
+    from fal_mock.mock_server.edge.connections import LIMITED_LOGGERS, install_log_limits
+
+    try:
+        install_log_limits(Settings(log_repeat_seconds=3600))
+        install_log_limits(Settings(log_repeat_seconds=3600))  # again (each worker process does): still one
+        for name in LIMITED_LOGGERS:
+            assert sum(isinstance(item, RepeatLimiter) for item in logging.getLogger(name).filters) == 1
+        with caplog.at_level(logging.ERROR, logger="asyncio"):
+            for _ in range(1000):
+                logging.getLogger("asyncio").error("socket.accept() out of system resource",
+                                                   exc_info=OSError(errno.EMFILE, "Too many open files"))  # fmt: skip
+        assert len([r for r in caplog.records if r.name == "asyncio"]) == 1
+    finally:
+        for name in LIMITED_LOGGERS:
+            logger = logging.getLogger(name)
+            for item in [item for item in logger.filters if isinstance(item, RepeatLimiter)]:
+                logger.removeFilter(item)

@@ -7,6 +7,7 @@ policy and of webhook targets.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 
 #: fal host name → the service it stands for.  ``falrun.com`` names are the Python client's backup domains.
@@ -34,6 +35,37 @@ def host_of(value: str) -> str:
     if value.startswith("["):
         return value[1 : value.find("]")] if "]" in value else value
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+#: IPv6 prefixes that carry an IPv4 address in their low 32 bits: NAT64 (RFC 6052 well-known and RFC 8215 local-use).
+NAT64_PREFIXES = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+#: 6to4 (RFC 3056): the IPv4 address is bits 16-47.
+SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+#: IPv4-compatible addresses (``::a.b.c.d``, deprecated by RFC 4291), ``::`` and ``::1`` excepted.
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for or carries, else None.
+
+    IPv4-mapped (``::ffff:a.b.c.d``), IPv4-compatible (``::a.b.c.d``), NAT64 (``64:ff9b::/96``,
+    ``64:ff9b:1::/48``), 6to4 (``2002:AABB:CCDD::/48``) and Teredo (the client address) forms.
+    An address check must judge the IPv4 address too: ``::ffff:127.0.0.1`` is loopback in all but name.
+    """
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    value = int(ip)
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in IPV4_COMPATIBLE and value > 1:
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    if any(ip in network for network in NAT64_PREFIXES):
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    if ip in SIX_TO_FOUR:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    return None
 
 
 def is_fal_host(host: str) -> bool:

@@ -92,6 +92,9 @@ class Settings:
     clock: str = "system"
     #: Wall seconds a process's claim on generating a job lasts unless renewed (workers sharing a data dir).
     generation_lease_seconds: float = 10.0
+    #: ``Host`` names the control API (``/_mock``) answers besides loopback names, the bound address and fal's hosts
+    #: (exact names or ``*.suffix``; ``*`` allows any): an unknown name is refused (DNS rebinding).
+    allowed_hosts: tuple[str, ...] = ()
     #: Webhook targets beyond loopback and in-process routes (exact names or ``*.suffix``; ``*`` allows any host).
     webhook_allow_hosts: tuple[str, ...] = ()
     #: fal OpenAPI documents served besides the bundled ones: JSON files, or directories of ``*.json`` (CLI
@@ -147,10 +150,28 @@ class Settings:
     max_header_bytes: int = 64 * KiB
     #: Bytes of the request target (path and query) — 414 beyond it.
     max_url_bytes: int = 16 * KiB
+    #: Seconds a connection may take to send a request's complete headers (from connecting, or from the request's
+    #: first byte) — 408 and closed beyond it; 0 = no limit (``fal-mock serve``).
+    header_timeout_seconds: float = 10.0
+    #: Longest pause in seconds between two pieces of a request body — the connection is closed beyond it; 0 = none.
+    body_timeout_seconds: float = 30.0
+    #: Seconds an idle keep-alive connection stays open between requests (uvicorn's ``timeout_keep_alive``).
+    keep_alive_seconds: float = 5.0
+    #: Open connections per server process (kept below the open-file limit): at the cap a new connection closes the
+    #: oldest one still waiting for its headers, or is answered 503 when every connection is busy.
+    max_connections: int = 1_000
+    #: Seconds between two log lines of the same kind from the event loop (failed ``accept()`` calls): repeats in
+    #: between are counted and reported with the next one; 0 = log every one.
+    log_repeat_seconds: float = 10.0
     #: Rendered videos kept in the generation cache (same input → same bytes).
     video_cache_entries: int = 32
     #: Seconds one webhook delivery attempt may take (fal: 15 s; 0 = no limit).
     webhook_timeout_seconds: float = 15.0
+    #: Bytes of a receiver's answer kept as the attempt's ``response_body``; the rest is never read.
+    webhook_response_body_bytes: int = 1 * KiB
+    #: Connections open at once to one webhook target (scheme, host, port): each target has its own pool, so a
+    #: receiver that never answers delays only its own deliveries.
+    webhook_connections_per_target: int = 20
     #: Retries after a failed webhook attempt (fal: "10 times in the span of 2 hours").
     max_webhook_retries: int = 10
     #: Clock seconds before the first webhook retry; each next delay doubles (defaults: 7 s … 3584 s, 7161 s in all).

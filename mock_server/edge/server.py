@@ -9,8 +9,11 @@ trustme; the CA file is what clients trust (``SSL_CERT_FILE`` for the official
 Python client).  Once uvicorn accepts connections, the ready file is written
 atomically with ``{"url", "ca_file", "host", "port", "pid"}`` so scripts and
 tests wait for a file, never for time.  uvicorn runs the httptools protocol with the
-mock's URL and header limits (:class:`.limits.BoundedHttpToolsProtocol`) and an access
-log whose query strings are redacted (:mod:`.redaction`).
+mock's URL and header limits, header and body timeouts and a connection cap
+(:class:`.connections.GuardedHttpToolsProtocol`; ``Settings.keep_alive_seconds`` is uvicorn's
+keep-alive timeout), an access log whose query strings are redacted (:mod:`.redaction`), and
+repeated event-loop errors (failed ``accept()`` calls) logged at most once per
+``Settings.log_repeat_seconds`` (:func:`.connections.install_log_limits`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from typing import Any
 import uvicorn
 
 from .. import redaction
-from .limits import BoundedHttpToolsProtocol
+from ..settings import Settings
+from .connections import GuardedHttpToolsProtocol, accept_batch, install_log_limits, raise_open_file_limit
+from .limits import settings_of
 
 log = logging.getLogger("fal_mock.server")
 LOOPBACK_NAMES = ("localhost",)
@@ -128,9 +133,16 @@ class GracefulServer(uvicorn.Server):
         self._captured_signals.clear()
 
 
-def uvicorn_config(app: Any, *, tls: TLSFiles | None, log_level: str, access_log: bool, **extra: Any) -> uvicorn.Config:
-    """The uvicorn configuration every ``serve`` uses (one process or several): limits, TLS, redacted logs."""
-    return uvicorn.Config(
+def uvicorn_config(
+    app: Any, *, tls: TLSFiles | None, log_level: str, access_log: bool, settings: Settings | None = None, **extra: Any
+) -> uvicorn.Config:
+    """The uvicorn configuration every ``serve`` uses (one process or several): limits, TLS, redacted logs.
+
+    ``settings`` default to the app's own (an import string's app has none here: pass them).
+    """
+    settings = settings or settings_of(app)
+    limit = raise_open_file_limit()
+    config = uvicorn.Config(
         app,
         log_level=log_level,
         access_log=access_log,
@@ -139,10 +151,14 @@ def uvicorn_config(app: Any, *, tls: TLSFiles | None, log_level: str, access_log
         lifespan="on",
         timeout_graceful_shutdown=5,
         h11_max_incomplete_event_size=64 * 1024,
-        http=BoundedHttpToolsProtocol,
+        http=GuardedHttpToolsProtocol,
         log_config=redaction.log_config(),
+        timeout_keep_alive=max(1, round(settings.keep_alive_seconds)),
+        backlog=accept_batch(limit),
         **extra,
     )
+    install_log_limits(settings)  # after uvicorn configured logging (workers install theirs again)
+    return config
 
 
 def ready_info(host: str, port: int, tls: TLSFiles | None, **extra: Any) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from uvicorn.supervisors import Multiprocess
 
 from ..persistence.sqlite import ServerLock, SqliteStore, state_path
 from ..settings import Settings
+from .connections import install_log_limits
 from .server import TLSFiles, announce_ready, bind_socket, ready_info, uvicorn_config
 
 log = logging.getLogger("fal_mock.server")
@@ -88,6 +89,7 @@ def create_worker_app() -> Starlette:
     if not settings.data_dir:
         raise WorkersRefused("a fal-mock worker needs a data directory")
     store = SqliteStore.open(settings.data_dir, run_id=os.environ[RUN_ID_ENV])
+    install_log_limits(settings)  # this process configured its logging anew
     parent = int(os.environ.get(PARENT_ENV, "0"))
     if parent:
         threading.Thread(target=_watch_parent, args=(parent,), name="fal-mock-parent-watch", daemon=True).start()
@@ -150,6 +152,7 @@ def serve_workers(
             tls=tls,
             log_level=log_level,
             access_log=access_log,
+            settings=settings,
             factory=True,
             workers=workers,
         )

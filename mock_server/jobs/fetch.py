@@ -9,7 +9,9 @@ touches the network.  A download:
 * is refused when the host resolves to a loopback, private, link-local
   (169.254.0.0/16 — cloud metadata services), shared, reserved or otherwise
   non-public address, unless ``Settings.fetch_allow_private``; unspecified and
-  multicast addresses are always refused.  The *resolved* addresses are checked
+  multicast addresses are always refused.  IPv6 forms that carry an IPv4 address
+  (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::/96``,
+  6to4 ``2002::/16``, Teredo) are judged by that IPv4 address as well.  The *resolved* addresses are checked
   (every one of them), and the connection goes to the checked address itself (the
   name is kept for ``Host`` and TLS SNI/verification), so a second DNS answer
   cannot swap in another address;
@@ -37,7 +39,7 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
-from ..hostnames import host_allowed
+from ..hostnames import embedded_ipv4, host_allowed
 from ..settings import Settings
 from .inputs import clip, download_error, too_large
 
@@ -59,17 +61,18 @@ def address_refusal(address: str, allow_private: bool) -> str | None:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return f"{address!r} is not an IP address"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_unspecified or ip.is_multicast:
-        return f"{ip} is not a unicast address"
-    if allow_private:
-        return None
-    for flag, what in (("is_loopback", "loopback"), ("is_link_local", "link-local"), ("is_private", "private")):
-        if getattr(ip, flag):
-            return f"{ip} is a {what} address (set fetch_allow_private to allow it)"
-    if not ip.is_global:
-        return f"{ip} is not a public address (set fetch_allow_private to allow it)"
+    embedded = embedded_ipv4(ip)
+    for candidate in (embedded, ip) if embedded is not None else (ip,):
+        shown = str(ip) if candidate is ip else f"{ip} (carrying {candidate})"
+        if candidate.is_unspecified or candidate.is_multicast:
+            return f"{shown} is not a unicast address"
+        if allow_private:
+            continue
+        for flag, what in (("is_loopback", "loopback"), ("is_link_local", "link-local"), ("is_private", "private")):
+            if getattr(candidate, flag):
+                return f"{shown} is a {what} address (set fetch_allow_private to allow it)"
+        if not candidate.is_global:
+            return f"{shown} is not a public address (set fetch_allow_private to allow it)"
     return None
 
 

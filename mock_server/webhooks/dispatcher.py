@@ -23,6 +23,13 @@ of :mod:`.signing`, re-signed for every attempt with the *attempt's* timestamp (
 app's clock, whole seconds), so a retry two hours later still passes the receivers'
 ±300 s check.  No credentials are ever sent.
 
+Isolation: each network target (scheme, host, port) has its own httpx client, so its own
+connection pool of ``webhook_connections_per_target`` connections: 300 deliveries to a
+receiver that never answers wait in that pool and cannot delay a delivery to another
+receiver.  The receiver's answer is streamed and read up to ``webhook_response_body_bytes``
+(1 KiB; kept as the attempt's ``response_body``), then the connection is dropped: a 345 MB
+answer is never buffered.
+
 Retries: a non-2xx answer, a connection failure or a timeout
 (``webhook_timeout_seconds``, 15 s) fails the attempt.  3xx answers are not
 followed and count as failures (retried like the others; a third-party note says
@@ -57,7 +64,9 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -78,6 +87,29 @@ log = logging.getLogger("fal_mock.webhooks")
 
 USER_AGENT = "fal-mock-webhooks/1"
 DELIVERY_CONTRACT = "webhooks/delivery"
+#: Network clients kept at once (one per target: scheme, host and port).
+MAX_TARGET_CLIENTS = 64
+#: Key prefix of a network target's client (in-process routes are keyed by their target).
+NETWORK_KEY = "net:"
+
+
+async def _answer_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The answer's bytes as they arrive (already read in full by some in-process transports: then those)."""
+    if response.is_stream_consumed:
+        yield response.content
+        return
+    async for chunk in response.aiter_raw():
+        yield chunk
+
+
+def _target_key(url: str) -> str:
+    """One network target: scheme, host and port of ``url``."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return f"{NETWORK_KEY}{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+    except ValueError:
+        return NETWORK_KEY
 
 
 
@@ -119,6 +151,8 @@ class WebhookDispatcher:
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._routes: dict[str, httpx.AsyncBaseTransport] = {}
         self._clients: dict[str, httpx.AsyncClient] = {}
+        #: Attempts in flight per client key (an idle client may be closed).
+        self._in_flight: dict[str, int] = {}
         self._forced: set[str] = set()
         #: Deliveries dropped while an attempt was in flight (they end dropped unless it succeeds).
         self._dropping: set[str] = set()
@@ -523,15 +557,42 @@ class WebhookDispatcher:
         self._track(self._loop.create_task(self._attempt(entry_id)))
 
     def _client_for(self, url: str) -> tuple[str, httpx.AsyncClient]:
+        """The client for ``url``: its in-process route's, or one per network target (scheme, host, port).
+
+        A target's own client is its own connection pool (``webhook_connections_per_target``
+        connections): deliveries to a receiver that never answers wait in that pool only.  At most
+        :data:`MAX_TARGET_CLIENTS` network clients are kept; the least recently used idle one goes first.
+        """
         with self._lock:
             target = self._route_for(url) or ""
-            client = self._clients.get(target)
+            key = target or _target_key(url)
+            client = self._clients.pop(key, None)
             if client is None:
                 transport = self._routes[target] if target else self._transport
-                client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False,
+                limits = httpx.Limits(max_connections=max(1, self.settings.webhook_connections_per_target),
+                                      max_keepalive_connections=max(1, self.settings.webhook_connections_per_target))
+                client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False, limits=limits,
                                            timeout=self.settings.webhook_timeout_seconds or None)  # fmt: skip
-                self._clients[target] = client
-            return target, client
+            self._clients[key] = client  # most recently used last
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
+            if not target:
+                self._close_idle_clients()
+            return key, client
+
+    def _release(self, key: str) -> None:
+        with self._lock:
+            left = self._in_flight.get(key, 0) - 1
+            if left > 0:
+                self._in_flight[key] = left
+            else:
+                self._in_flight.pop(key, None)
+
+    def _close_idle_clients(self) -> None:
+        """Keep at most :data:`MAX_TARGET_CLIENTS` network clients (lock held)."""
+        network = [key for key in self._clients if key.startswith(NETWORK_KEY)]
+        for key in network[: max(0, len(network) - MAX_TARGET_CLIENTS)]:
+            if not self._in_flight.get(key):
+                self._close_later(self._clients.pop(key))
 
     def _build(self, job: Job, force: bool) -> tuple[bytes, str]:
         payload = delivery_payload(job, self.files, force_payload_error=force)
@@ -577,30 +638,50 @@ class WebhookDispatcher:
             "User-Agent": USER_AGENT,
             **self.signer.headers(entry.request_id, self.settings.user_id, int(at), body),
         }
-        _target, client = self._client_for(url)
+        key, client = self._client_for(url)
         timeout = self.settings.webhook_timeout_seconds or None
+        cap = self.settings.webhook_response_body_bytes
+        kept = bytearray()
+        truncated = False
         status_code: int | None = None
         error: str | None = None
+        location: str | None = None
+        answered = False
         started = time.perf_counter()
+
+        async def exchange() -> None:
+            """POST, then read the answer up to ``cap`` bytes and stop (a huge answer is never buffered)."""
+            nonlocal status_code, location, truncated, answered
+            async with client.stream("POST", url, content=body, headers=headers) as response:
+                status_code, location = response.status_code, response.headers.get("location")
+                async for chunk in _answer_chunks(response):
+                    room = cap - len(kept)
+                    if len(chunk) > room:
+                        kept.extend(chunk[:room])
+                        truncated = True
+                        break
+                    kept.extend(chunk)
+                answered = True
+
         try:
-            response = await asyncio.wait_for(client.post(url, content=body, headers=headers), timeout)
-            status_code = response.status_code
+            await asyncio.wait_for(exchange(), timeout)
+            assert status_code is not None
             if 300 <= status_code < 400:
-                location = response.headers.get("location")
                 error = f"HTTP {status_code}: redirect not followed" + (
                     f" (Location: {redact_url(location)})" if location else ""
                 )
             elif not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
-        except TimeoutError:
-            error = f"timed out after {timeout:g} s"
-        except httpx.TimeoutException:
-            error = f"timed out after {timeout:g} s"
+        except (TimeoutError, httpx.TimeoutException):
+            error = f"timed out after {timeout:g} s" + (" reading the answer" if status_code is not None else "")
         except httpx.HTTPError as failure:
             error = f"{type(failure).__name__}: {failure}".rstrip(": ")
         except Exception as failure:  # an in-process receiver raised
             error = f"receiver raised {type(failure).__name__}: {failure}".rstrip(": ")
-        return Attempt(number, at, status_code, error, time.perf_counter() - started, headers)
+        finally:
+            self._release(key)
+        shown = bytes(kept).decode("utf-8", "replace") if answered or kept else None
+        return Attempt(number, at, status_code, error, time.perf_counter() - started, headers, shown, truncated)
 
     def _finish(self, entry: Entry, attempt: Attempt | None, refusal: str | None) -> None:
         with self._lock:

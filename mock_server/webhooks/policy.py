@@ -32,6 +32,13 @@ asked): http(s) URLs whose host is ``localhost``, ``127.0.0.0/8`` or ``::1``
 (:func:`host_allowed`).  URLs of the dispatcher's in-process routes
 (:func:`route_matches`) skip this policy.
 
+The server's own control API is never a target (:func:`targets_own_control`, checked at
+submit by the edge, which knows the server's addresses): a URL whose host is one of the
+server's names or any alias of loopback (``localhost``, ``*.localhost``, ``127.0.0.0/8``,
+``::1``, ``0.0.0.0``, ``::`` and IPv6 forms carrying a loopback IPv4 address), whose port is
+the server's, and whose path has a ``_mock`` segment (percent-decoding undone, ``\\`` read as
+``/``) — a webhook pointed at its own ``/_mock/reset`` wiped every namespace.
+
 Credentials in webhook URLs (user info and the values of query parameters named like
 token/key/secret/sig/auth/password) are masked (:func:`redact_url`) in the journal and
 in log lines.
@@ -45,10 +52,10 @@ import json
 import math
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ..files.store import FileStore
-from ..hostnames import host_allowed
+from ..hostnames import embedded_ipv4, host_allowed, host_of
 from ..jobs.model import Job
 from ..jobs.results import result_body
 from ..redaction import MASK, secret_name
@@ -115,6 +122,42 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_loopback_alias(host: str) -> bool:
+    """Any name or literal that reaches this machine's loopback or wildcard listeners (see the module docstring)."""
+    host = host_of(host).rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    embedded = embedded_ipv4(ip)
+    return any(item.is_loopback or item.is_unspecified for item in (ip, embedded) if item is not None)
+
+
+#: The path segment of the control API (``/_mock/...``).
+CONTROL_SEGMENT = "_mock"
+
+
+def targets_own_control(url: str, own: Iterable[tuple[str, int]]) -> bool:
+    """Whether ``url`` would reach the control API of the server reachable at ``own`` ``(host, port)`` pairs."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    path = parts.path
+    for _ in range(3):  # doubly encoded forms too
+        path = unquote(path)
+    if CONTROL_SEGMENT not in path.replace("\\", "/").split("/"):
+        return False
+    for own_host, own_port in own:
+        if port == own_port and (host == host_of(own_host) or is_loopback_alias(host)):
+            return True
+    return False
 
 
 def target_refusal(url: str, allow_hosts: Iterable[str]) -> str | None:

@@ -5,7 +5,9 @@
 * :class:`Delivery` — an immutable snapshot of one, as the dispatcher hands it out (the
   URL with its credentials masked, the exact body bytes sent);
 * :class:`Attempt` — one POST: clock time, status code, error text, wall-clock
-  duration and the headers sent.
+  duration, the headers sent and the start of the receiver's answer (``response_body``: at
+  most ``Settings.webhook_response_body_bytes``, decoded as UTF-8 with replacement; the
+  rest is never read).
 
 A delivery is in one of :data:`STATES`; the :data:`FINISHED` ones are the only ones the
 journal drops (oldest first, beyond ``webhook_journal_size``).
@@ -39,6 +41,10 @@ class Attempt:
     duration_seconds: float
     #: The headers sent (Content-Type, User-Agent and the four X-Fal-Webhook-* headers).
     headers: dict[str, str]
+    #: The start of the receiver's answer (``webhook_response_body_bytes`` at most), None when there was none.
+    response_body: str | None = None
+    #: True when the receiver sent more than ``response_body`` holds (the rest was not read).
+    response_truncated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -52,6 +58,8 @@ class Attempt:
             "error": self.error,
             "duration_seconds": round(self.duration_seconds, 6),
             "headers": dict(self.headers),
+            "response_body": self.response_body,
+            "response_truncated": self.response_truncated,
         }
 
 

@@ -79,7 +79,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         try:
             yield Target(name, fal, http, urls=urls, responses=responses)
         finally:
-            http.post(f"{info.url}/_mock/reset")
+            http.post(f"{info.url}/_mock/reset", headers={"x-fal-mock-control": "1"})
             http.close()
     else:
         if not request.config.getoption("--live"):

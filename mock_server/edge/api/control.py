@@ -40,6 +40,22 @@ on a shared server only sees and touches its own jobs, files, faults and journal
 or (for the dashboard's links and media, which a browser cannot add headers to)
 a ``token`` query parameter.  :class:`ControlGuard` checks it, for the whole
 ``/_mock`` mount, in one place.
+
+**Cross-site requests** (a web page in the user's browser reaching the loopback server:
+issue 13).  After the token, :class:`ControlGuard` refuses with **403** ``{"detail": ...}``
+(:func:`cross_site_error`; ``/health`` stays open):
+
+* an unknown ``Host`` (DNS rebinding: a page on ``evil.example`` whose name now resolves to
+  127.0.0.1) — allowed are loopback names and addresses (``localhost``, ``*.localhost``,
+  127.0.0.0/8, ``::1``, ``0.0.0.0``), the address the request arrived at (the bound host),
+  fal's host names, and ``Settings.allowed_hosts`` (exact names, ``*.suffix`` or ``*``).  A
+  request without ``Host`` (HTTP/1.0 tools) passes: browsers always send one;
+* an ``Origin`` that is not the server's own (``scheme://Host`` of the request; ``null`` too);
+* a state change (any method but GET, HEAD and OPTIONS) that carries none of
+  ``Content-Type: application/json``, ``X-Fal-Mock-Control`` (:data:`CONTROL_HEADER`, any value —
+  the dashboard sends ``X-Fal-Mock-Control: 1``), ``X-Fal-Mock-Control-Token`` or
+  ``Authorization``: a browser sends each of these cross-site only after a CORS preflight, which
+  the control API never grants, so a form or ``no-cors`` POST cannot change state.
 """
 
 from __future__ import annotations
@@ -51,6 +67,7 @@ import hmac
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -58,9 +75,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ...control import MockControl, job_summary
 from ...files.store import parse_key
+from ...hostnames import host_allowed, host_of, is_fal_host
 from ...jobs.errors import PlainError, ResultNotReady
 from ...jobs.model import JobState
 from ...services import MockServices
+from ...webhooks.policy import is_loopback_alias
 from ..render import fal_json
 from ..request_parts import bases, control, namespace, read_body, services
 from ..wire_errors import error_response
@@ -110,15 +129,98 @@ def _query_pairs(query: str) -> list[tuple[str, str]]:
     return parse_qsl(query, keep_blank_values=True)
 
 
+#: A header that marks a control request as sent by a program (or the dashboard), never by a cross-site form.
+CONTROL_HEADER = "x-fal-mock-control"
+#: Methods that change nothing on the control API.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Headers a browser sends cross-site only after a preflight (any one makes a state change acceptable).
+PREFLIGHTED_HEADERS = (CONTROL_HEADER.encode(), TOKEN_HEADER.encode(), b"authorization")
+
+
+def _control_path(scope: Scope) -> str:
+    path, root = str(scope.get("path", "")), str(scope.get("root_path", ""))
+    return path[len(root) :] if path.startswith(root) else path
+
+
+def host_allowed_for_control(host: str, scope: Scope, allowed: tuple[str, ...]) -> bool:
+    """Whether a control request sent to ``Host: host`` may proceed (see the module docstring)."""
+    name = host_of(host).rstrip(".")
+    server = scope.get("server") or ("", None)
+    return (is_loopback_alias(name) or name == host_of(str(server[0])) or is_fal_host(name)
+            or host_allowed(name, allowed))  # fmt: skip
+
+
+def _origin_parts(origin: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(origin)
+        return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return None
+
+
+def same_origin(origin: str, scope: Scope, host: str | None) -> bool:
+    """Whether ``Origin: origin`` is this server's own origin (``scheme://Host``)."""
+    scheme = str(scope.get("scheme", "http"))
+    if host is None:
+        server = scope.get("server") or ("", None)
+        host = f"{server[0]}:{server[1]}" if server[1] else str(server[0])
+    given, own = _origin_parts(origin), _origin_parts(f"{scheme}://{host}")
+    if given is None or own is None or not given[1] or given[1] != own[1]:
+        return False
+    if given[2] is None and own[2] is None:  # default ports: a TLS-terminating proxy may change the scheme
+        return True
+    defaults = {"http": 80, "https": 443}
+    return (given[2] or defaults.get(given[0])) == (own[2] or defaults.get(own[0]))
+
+
+def cross_site_error(scope: Scope, allowed_hosts: tuple[str, ...]) -> PlainError | None:
+    """Why this control request looks cross-site (None when it does not); see the module docstring."""
+    if _control_path(scope) in OPEN_PATHS:
+        return None
+    host: str | None = None
+    origin: str | None = None
+    content_type = ""
+    preflighted = False
+    for key, value in scope.get("headers", ()):
+        name = key.lower()
+        if name == b"host":
+            host = value.decode("latin-1")
+        elif name == b"origin":
+            origin = value.decode("latin-1")
+        elif name == b"content-type":
+            content_type = value.decode("latin-1")
+        elif name in PREFLIGHTED_HEADERS:
+            preflighted = True
+    if host is not None and not host_allowed_for_control(host, scope, allowed_hosts):
+        return PlainError(
+            403,
+            f"fal-mock control API: Host {host!r} is not a name of this server (a DNS-rebinding page?); "
+            "add it to the allowed_hosts setting (--set allowed_hosts=name) to use the control API under it",
+        )
+    if origin is not None and not same_origin(origin, scope, host):
+        return PlainError(403, f"fal-mock control API: cross-site request refused (Origin {origin!r} is not this "
+                               "server's origin)")  # fmt: skip
+    if str(scope.get("method", "GET")).upper() in SAFE_METHODS or preflighted:
+        return None
+    if content_type.split(";", 1)[0].strip().lower() == "application/json":
+        return None
+    return PlainError(
+        403,
+        "fal-mock control API: a state-changing request needs Content-Type: application/json or the "
+        "X-Fal-Mock-Control: 1 header (so that no web page can send it from a browser)",
+    )
+
+
 class ControlGuard:
-    """ASGI wrapper of the whole ``/_mock`` router: the control token check, in one place."""
+    """ASGI wrapper of the whole ``/_mock`` router: the control token and cross-site checks, in one place."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            problem = token_error(scope, scope["app"].state.mock.settings.control_token)
+            settings = scope["app"].state.mock.settings
+            problem = token_error(scope, settings.control_token) or cross_site_error(scope, settings.allowed_hosts)
             if problem is not None:
                 await error_response(problem)(scope, receive, send)
                 return
@@ -405,6 +507,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, int, str]] = {
 _ERRORS = {
     "400": "Malformed request",
     "401": "Control token missing or wrong",
+    "403": "Cross-site request refused: an unknown Host, a foreign Origin, or a state change with neither "
+    "Content-Type: application/json nor X-Fal-Mock-Control",
     "404": "Unknown job, delivery or file",
     "409": "Not possible in the current state",
     "422": "Invalid body (the detail says what is wrong)",
@@ -432,7 +536,11 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
                                 "description": "Scope the call to one namespace (tests sharing a server)."}]
                 + [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                   for name in getattr(route, "param_convertors", {})],
+                   for name in getattr(route, "param_convertors", {})]
+                + ([{"name": "X-Fal-Mock-Control", "in": "header", "required": False, "schema": {"type": "string"},
+                     "description": "Any value (the dashboard sends 1): a state change needs it or a JSON "
+                                    "Content-Type, so no web page can send one cross-site."}]
+                   if method not in SAFE_METHODS else []),
                 "responses": {str(status): _answer(answer, used)} | {
                     code: {"description": text, "content": {"application/json": {"schema": {
                         "$ref": "#/components/schemas/errors.http-error"}}}}
@@ -463,7 +571,9 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             "version": "1",
             "description": "The mock's own endpoints (fal has none of them): inspect and drive jobs, queue faults, "
             "move a manual clock, read the request journal, files and webhook deliveries. Scoped by "
-            "X-Fal-Mock-Namespace; with a control token set, every route but /health needs it.",
+            "X-Fal-Mock-Namespace; with a control token set, every route but /health needs it. Cross-site "
+            "requests are refused (403): unknown Host names (the allowed_hosts setting adds some), a foreign "
+            "Origin, and state changes with neither Content-Type: application/json nor X-Fal-Mock-Control.",
         },
         "servers": [{"url": server_url}],
         "paths": paths,

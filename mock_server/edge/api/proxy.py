@@ -4,7 +4,9 @@
 with the original method and body and the real target in ``x-fal-target-url``.
 This endpoint follows fal's documented "proxy formula": 400 without the header,
 412 when the target is not a fal host (it never dispatches anywhere else — there
-is no outbound request at all), 415 for a non-JSON body, 405 for other methods.
+is no outbound request at all) or carries user info (``user:pw@queue.fal.run``) or a
+backslash in its authority (``evil.com\\@queue.fal.run``: a browser's URL parser reads
+``evil.com`` as the host), 415 for a non-JSON body, 405 for other methods.
 It then hands the request to this same app as if it had arrived on the target
 host, with the proxy's origin pinned for every URL the answer contains (so file
 and upload URLs point back at this server, which a browser can reach).  If the
@@ -74,6 +76,8 @@ class ProxyEndpoint:
             raise PlainError(412, f"Invalid {TARGET_HEADER}: {target!r} is not a fal host") from None
         if parsed.scheme not in ("http", "https") or not parsed.hostname or not is_fal_host(parsed.hostname):
             raise PlainError(412, f"Invalid {TARGET_HEADER}: {target!r} is not a fal host")
+        if "@" in parsed.netloc or "\\" in parsed.netloc:  # user info, or a WHATWG parser's other host
+            raise PlainError(412, f"Invalid {TARGET_HEADER}: {target!r} carries user info (or a backslash) in its host")
         if request.method not in METHODS:
             raise PlainError(405, f"Method {request.method} is not supported by the proxy")
         body = await read_body(request, mock.settings.max_request_body_bytes)

@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -27,7 +28,8 @@ from ...jobs.progression import check_progression, generated_at_submit
 from ...jobs.queue import CancelResult, Submission, validate_input
 from ...jobs.results import result_body
 from ...services import MockServices
-from ..hosts import Bases
+from ...webhooks.policy import targets_own_control
+from ..hosts import PINNED_ORIGIN_KEY, Bases
 from ..render import fal_json, status_body, submit_body
 from ..request_parts import PROGRESSION_HEADER, bases, loads_json, namespace, read_body, services
 from ..wire_errors import payload_response
@@ -94,6 +96,35 @@ def _output_lifetime(request: Request) -> float | None:
         raise RequestError("bad_request", f"Invalid X-Fal-Object-Lifecycle-Preference header: {error}") from None
 
 
+def own_addresses(request: Request) -> list[tuple[str, int]]:
+    """``(host, port)`` pairs this server is reached at: its socket, the ``Host`` it was sent to, the proxy's origin."""
+    found: list[tuple[str, int]] = []
+    server = request.scope.get("server")
+    if server and server[1] is not None:
+        found.append((str(server[0]), int(server[1])))
+    origins = [f"{request.url.scheme}://{request.headers.get('host', '')}", request.scope.get(PINNED_ORIGIN_KEY) or ""]
+    for origin in origins:
+        try:
+            parts = urlsplit(origin)
+            if parts.hostname:
+                found.append((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)))
+        except ValueError:
+            continue
+    return found
+
+
+def _webhook_url(request: Request) -> str | None:
+    """``fal_webhook``, refused when it points at this server's own control API (``/_mock``)."""
+    url = request.query_params.get("fal_webhook") or None
+    if url is not None and targets_own_control(url, own_addresses(request)):
+        raise RequestError(
+            "bad_request",
+            "Invalid fal_webhook: it points at this fal-mock server's own control API (/_mock); a webhook may not "
+            "call the control API (it could reset or fail every test's jobs)",
+        )
+    return url
+
+
 def _max_queue_length(request: Request) -> int | None:
     raw = request.query_params.get("fal_max_queue_length")
     if raw is None:
@@ -143,7 +174,7 @@ async def read_submission(request: Request, mock: MockServices, endpoint_id: str
         runner_hint=request.headers.get("x-fal-runner-hint"),
         start_timeout=_start_timeout(request),
         no_retry=_flag(request.headers.get("x-fal-no-retry")),
-        webhook_url=request.query_params.get("fal_webhook") or None,
+        webhook_url=_webhook_url(request),
         max_queue_length=_max_queue_length(request),
         progression=progression_override(request),
         output_lifetime=output_lifetime,

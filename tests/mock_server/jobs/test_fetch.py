@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import ipaddress
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 from fal_mock.mock_server.edge.hosts import host_allowed
+from fal_mock.mock_server.hostnames import embedded_ipv4
 from fal_mock.mock_server.jobs.errors import ModelError
 from fal_mock.mock_server.jobs.fetch import Fetcher, address_refusal
 
@@ -173,6 +175,36 @@ def test_address_refusal() -> None:
     assert address_refusal("2606:2800:220:1:248:1893:25c8:1946", allow_private=False) is None
     assert address_refusal("127.0.0.1", allow_private=True) is None
     assert address_refusal("0.0.0.0", allow_private=True) is not None
+
+
+@pytest.mark.parametrize(
+    ("address", "carried"),
+    [
+        ("::127.0.0.1", "127.0.0.1"),  # IPv4-compatible
+        ("::ffff:127.0.0.1", "127.0.0.1"),  # IPv4-mapped
+        ("64:ff9b::7f00:1", "127.0.0.1"),  # NAT64 (RFC 6052)
+        ("64:ff9b::a9fe:a9fe", "169.254.169.254"),
+        ("64:ff9b:1::a00:1", "10.0.0.1"),  # local-use NAT64 (RFC 8215)
+        ("2002:7f00:1::1", "127.0.0.1"),  # 6to4
+        ("2002:a9fe:a9fe::", "169.254.169.254"),
+        ("2002:c0a8:1::5", "192.168.0.1"),
+    ],
+)
+def test_ipv6_forms_carrying_a_private_ipv4_address_are_refused(address: str, carried: str) -> None:
+    why = address_refusal(address, allow_private=False)
+    assert why is not None
+    assert carried in why
+    assert embedded_ipv4(ipaddress.ip_address(address)) == ipaddress.ip_address(carried)
+
+
+def test_ipv6_forms_carrying_a_public_ipv4_address_stay_allowed() -> None:
+    for address in ("64:ff9b::5db8:d822", "2002:5db8:d822::1"):  # 93.184.216.34
+        assert address_refusal(address, allow_private=False) is None, address
+
+
+def test_resolving_to_a_nat64_form_of_the_metadata_service_is_refused() -> None:
+    fetch = fetcher(allow_hosts=("*.test",), allow_private=False, resolve=lambda host, port: ["64:ff9b::a9fe:a9fe"])
+    assert "169.254.169.254" in str(refusal(fetch, "http://nat64.test/x")["msg"])
 
 
 # --- through the app ---------------------------------------------------------------------------------

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.server
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -538,3 +540,88 @@ def test_with_the_wall_clock_retries_go_out_by_themselves(files: FileStore, stat
     assert done.state == "delivered"
     assert [a.status_code for a in done.attempts] == [500, 200]
     assert done.attempts[1].at >= done.attempts[0].at + 0.01
+
+
+# --- isolation per target, capped answers (issue 13) ----------------------------------------------------------
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """A loopback receiver: ``/big`` answers 50 MB, anything else a short 200."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        big = self.path == "/big"
+        self.send_response(200)
+        self.send_header("content-length", str(50 * 1024 * 1024 if big else 2))
+        self.end_headers()
+        try:
+            if big:
+                chunk = b"x" * 65536
+                for _ in range(800):
+                    self.wfile.write(chunk)
+            else:
+                self.wfile.write(b"ok")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the dispatcher stopped reading: as it should
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+def test_a_receiver_that_never_answers_cannot_delay_another_receivers_delivery(
+    make_dispatcher: Factory, receiver: str, black_hole: str
+) -> None:
+    dispatcher = make_dispatcher(webhook_timeout_seconds=60, webhook_journal_size=1_000)
+    for number in range(120):  # more than one shared pool's 100 connections
+        dispatcher.job_completed(make_job(black_hole + "/hook", rid=rid(number)))
+    healthy = make_job(receiver + "/hook", rid=rid(999))
+    dispatcher.job_completed(healthy)
+    delivery = dispatcher.wait_for(healthy.request_id, timeout=20)  # a shared pool: 60 s behind the dead receiver
+    assert delivery.state == "delivered"
+    assert delivery.attempts[0].response_body == "ok"
+    assert delivery.attempts[0].response_truncated is False
+    assert sum(1 for item in dispatcher.deliveries() if item.state == "sending") == 120
+
+
+def test_only_the_start_of_a_receivers_answer_is_read_and_kept(make_dispatcher: Factory, receiver: str) -> None:
+    dispatcher = make_dispatcher(webhook_response_body_bytes=1024)
+    job = make_job(receiver + "/big")
+    dispatcher.job_completed(job)
+    delivery = dispatcher.wait_for(job.request_id, timeout=20)
+    assert delivery.state == "delivered"
+    [attempt] = delivery.attempts
+    assert attempt.response_body == "x" * 1024
+    assert attempt.response_truncated is True
+    listed = attempt.to_json()
+    assert listed["response_body"] == "x" * 1024
+    contracts.validate("webhooks/journal-entry", delivery.to_json())
+    # the journal keeps it across a restart of the dispatcher (the same store)
+    assert dispatcher.deliveries()[0].attempts[0].response_body == "x" * 1024
+
+
+def test_an_in_process_receivers_answer_is_kept_too(make_dispatcher: Factory) -> None:
+    dispatcher = make_dispatcher(webhook_response_body_bytes=4)
+    dispatcher.route("hooks.test", transport=httpx.MockTransport(lambda request: httpx.Response(202, text="accepted")))
+    job = make_job()
+    dispatcher.job_completed(job)
+    [attempt] = dispatcher.wait_for(job.request_id).attempts
+    assert (attempt.status_code, attempt.response_body, attempt.response_truncated) == (202, "acce", True)

@@ -303,3 +303,84 @@ def test_request_contract_examples_are_accepted_by_the_fault_spec() -> None:
         make_fault(example, Settings(), fault_id="x", namespace="", now=0)
     for example in contracts.schema("control/fail-request")["examples"]:
         contracts.validate("control/fail-request", example)
+
+
+# --- cross-site requests are refused (issue 13) ----------------------------------------------------------------
+def browser(app: Starlette, **headers: str) -> httpx.AsyncClient:
+    """What a web page can make a browser send: no fal key, no custom headers unless a test adds them."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE, headers=headers)
+
+
+async def count_jobs(app: Starlette) -> int:
+    async with http(app) as client:
+        return len((await client.get("/_mock/jobs")).json()["jobs"])
+
+
+async def test_a_cross_site_text_plain_post_cannot_reset(manual: Starlette) -> None:
+    async with http(manual) as client:
+        await submit(client)
+    async with browser(manual, origin="http://evil.example") as page:
+        answer = await page.post("/_mock/reset", content=b"x", headers={"content-type": "text/plain"})
+        assert answer.status_code == 403
+        assert "cross-site" in answer.json()["detail"]
+        # even with JSON (a preflighted request the browser would not send anyway) a foreign Origin is refused
+        assert (await page.post("/_mock/reset", json={})).status_code == 403
+        assert (await page.get("/_mock/jobs")).status_code == 403
+    async with browser(manual, origin="null") as sandboxed:
+        assert (await sandboxed.post("/_mock/reset", json={})).status_code == 403
+    assert await count_jobs(manual) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"content-type": "text/plain"},
+        {"content-type": "application/x-www-form-urlencoded"},
+        {"content-type": "multipart/form-data; boundary=x"},
+    ],
+)
+async def test_a_state_change_needs_json_or_the_control_header(manual: Starlette, headers: dict[str, str]) -> None:
+    async with http(manual) as client:
+        await submit(client)
+    async with browser(manual) as page:
+        answer = await page.post("/_mock/jobs/complete-all", content=b"", headers=headers)
+        assert answer.status_code == 403
+        assert "X-Fal-Mock-Control" in answer.json()["detail"]
+        assert (await page.delete("/_mock/faults", headers=headers)).status_code == 403
+    assert await count_jobs(manual) == 1
+
+
+async def test_programs_and_the_dashboard_still_change_state(manual: Starlette) -> None:
+    async with http(manual) as client:
+        await submit(client)
+    async with browser(manual) as program:
+        assert (await program.post("/_mock/jobs/complete-all", headers={"x-fal-mock-control": "1"})).status_code == 200
+        assert (await program.post("/_mock/clock/advance", json={"seconds": 0})).status_code in (200, 409)
+    async with browser(manual, origin=BASE) as dashboard:  # the page's own origin
+        answer = await dashboard.post("/_mock/reset", headers={"x-fal-mock-control": "1"})
+        assert answer.status_code == 200, answer.text
+    assert await count_jobs(manual) == 0
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.1.nip.io:8000", "10.0.0.1:8000"])
+async def test_unknown_host_names_are_refused_dns_rebinding(make_app: Callable[..., Starlette], host: str) -> None:
+    app = make_app()
+    async with browser(app, host=host) as page:
+        answer = await page.get("/_mock/jobs")
+        assert answer.status_code == 403
+        assert "allowed_hosts" in answer.json()["detail"]
+        assert (await page.post("/_mock/reset", json={})).status_code == 403
+        assert (await page.get("/_mock/health")).status_code == 200  # liveness stays open
+    configured = make_app(allowed_hosts=(host.split(":")[0],))
+    async with browser(configured, host=host) as page:
+        assert (await page.get("/_mock/jobs")).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost:8000", "[::1]:8000", "app.localhost:8000", None])
+async def test_loopback_and_bound_names_are_served(make_app: Callable[..., Starlette], host: str | None) -> None:
+    headers = {"host": host} if host else {}
+    async with browser(make_app(), **headers) as page:
+        assert (await page.get("/_mock/jobs")).status_code == 200
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app()), base_url="http://mock.internal") as c:
+        assert (await c.get("/_mock/jobs")).status_code == 200  # the address it was reached at (bound host)

@@ -279,3 +279,37 @@ async def test_control_api_is_scoped_by_namespace(app: Starlette) -> None:
     assert theirs.json()["deliveries"] == []
     assert [d["id"] for d in everything] == [delivery.id]
     assert hidden.status_code == 404
+
+
+# --- the server's own control API is no webhook target (issue 13) ----------------------------------------------
+@pytest.mark.parametrize(
+    "hook",
+    [
+        "http://127.0.0.1:8000/_mock/reset",
+        "http://localhost:8000/_mock/reset",
+        "http://127.0.0.2:8000/_mock/jobs/complete-all",
+        "http://[::1]:8000/_mock/reset",
+        "http://[::ffff:127.0.0.1]:8000/_mock/reset",
+        "http://0.0.0.0:8000/_mock/reset",
+        "http://127.0.0.1:8000/%5Fmock/reset",
+        "http://127.0.0.1:8000/%255Fmock/reset",
+        "http://127.0.0.1:8000//_mock/faults",
+    ],
+)
+async def test_a_webhook_to_the_servers_own_control_api_is_refused_at_submit(make_app: Any, hook: str) -> None:
+    app = make_app()
+    async with http(app) as client:
+        response = await client.post(f"{LOCAL}/queue/{MINIMAX}", params={"fal_webhook": hook}, json=GOOD)
+        assert response.status_code == 400, response.text
+        assert response.json()["error_type"] == "bad_request"
+        assert "own control API" in response.json()["detail"]
+        assert (await client.get(f"{LOCAL}/_mock/jobs")).json()["jobs"] == []
+
+
+@pytest.mark.parametrize(
+    "hook", ["http://127.0.0.1:9000/_mock/reset", "http://127.0.0.1:8000/hooks/fal", "http://127.0.0.1:8000/queue/x"]
+)
+async def test_other_ports_and_paths_stay_valid_webhook_targets(make_app: Any, hook: str) -> None:
+    async with http(make_app()) as client:
+        response = await client.post(f"{LOCAL}/queue/{MINIMAX}", params={"fal_webhook": hook}, json=GOOD)
+        assert response.status_code == 200, response.text

@@ -87,7 +87,8 @@ async def test_page_shows_jobs_inputs_logs_and_playing_videos(app: Starlette) ->
     assert "a cat" in text
     assert 'http-equiv="refresh"' not in text  # never: the script updates the page in place
     assert 'data-live="0"' in text  # nothing is running, so the script does not poll
-    assert "elephant/" in text or "/files/" not in text  # MiniMax's output is listed among the stored files
+    assert "/cdn/files/" in text  # MiniMax's output is listed among the stored files
+    assert "_output.mp4" in text
 
 
 async def test_every_job_links_to_its_json_result_video_and_files(app: Starlette) -> None:

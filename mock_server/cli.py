@@ -17,7 +17,6 @@ exports for the official Python client (DESIGN §2).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -118,7 +117,7 @@ def serve_refusal(args: argparse.Namespace, settings: Settings) -> str | None:
 
 def run_serve(args: argparse.Namespace) -> int:
     from .edge.app import create_app
-    from .edge.server import is_loopback, make_tls, serve
+    from .edge.server import is_loopback, make_tls, run_event_loop, serve
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_args(args)
@@ -155,7 +154,7 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"fal-mock: {error}", file=sys.stderr)
             return 2
         raise
-    asyncio.run(
+    run_event_loop(
         serve(
             app,
             host=args.host,

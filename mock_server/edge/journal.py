@@ -68,7 +68,7 @@ def record(mock: Any, scope: Scope, message: Message) -> None:
         "method": scope.get("method", ""),
         "host": headers.get("host", ""),
         "path": scope.get("path", ""),  # the full path (Starlette keeps it whole under mounts)
-        "query": redact_query(scope.get("query_string", b"").decode("latin-1")),
+        "query": redact_query(query.decode("latin-1")) if (query := scope.get("query_string")) else "",
         "status": message["status"],
         "request_id": request_id,
         "namespace": headers.get(NAMESPACE_HEADER, ""),

@@ -7,8 +7,8 @@ beyond loopback prints a warning, and is refused unless the control API has a
 a local CA (needed by the official Python client, which only speaks https).
 ``--ready-file`` gets ``{"url", "ca_file", ...}`` once the server accepts connections
 (``--ready-fd N`` writes the same line to an inherited pipe, for parents that block on it).
-``--data-dir DIR`` keeps state on disk (:mod:`.sqlite_store`); ``--workers N`` needs it
-(:mod:`.workers`).
+``--data-dir DIR`` keeps state on disk (:mod:`.persistence.sqlite`); ``--workers N`` needs it
+(:mod:`.edge.workers`).
 
 ``fal-mock env --ready-file F`` (or ``--url U [--ca-file C]``) prints the shell
 exports for the official Python client (DESIGN §2).

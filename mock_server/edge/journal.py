@@ -4,7 +4,7 @@ A stage of the gateway (:mod:`.gateway`) that notes, after the response starts,
 when (on the app's clock), what (method, host, path, query), for whom (namespace)
 and how it went (status, ``x-fal-request-id``).
 Secrets never enter it: no ``Authorization``, tokens or bodies are recorded, only
-a short allow-list of headers, and the query is redacted (:mod:`.redaction`).
+a short allow-list of headers, and the query is redacted (:mod:`..redaction`).
 The store keeps the newest ``Settings.journal_size`` entries.
 """
 

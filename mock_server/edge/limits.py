@@ -89,7 +89,7 @@ def settings_of(app: Any) -> Settings:
     return Settings()
 
 
-class _Refused(Exception):
+class _OversizedRequest(Exception):
     """Raised from a parser callback to stop parsing an oversized request."""
 
 
@@ -115,13 +115,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_url(url)
         if len(self.url) > self._max_url:
             self._refused = url_too_long(len(self.url), self._max_url)
-            raise _Refused
+            raise _OversizedRequest
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_total += len(name) + len(value) + 4
         if self._header_total > self._max_headers:
             self._refused = headers_too_large(self._header_total, self._max_headers)
-            raise _Refused
+            raise _OversizedRequest
         super().on_header(name, value)
 
     def data_received(self, data: bytes) -> None:

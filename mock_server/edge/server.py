@@ -10,7 +10,7 @@ Python client).  Once uvicorn accepts connections, the ready file is written
 atomically with ``{"url", "ca_file", "host", "port", "pid"}`` so scripts and
 tests wait for a file, never for time.  uvicorn runs the httptools protocol with the
 mock's URL and header limits (:class:`.limits.BoundedHttpToolsProtocol`) and an access
-log whose query strings are redacted (:mod:`.redaction`).
+log whose query strings are redacted (:mod:`..redaction`).
 """
 
 from __future__ import annotations

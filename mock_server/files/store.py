@@ -13,7 +13,7 @@ over four modules:
   on disk, streamed in and out in chunks;
 * :mod:`.upload_auth` — the CDN tokens and signed upload URLs (stateless HMACs keyed
   by the seed, so any worker process can check them);
-* :mod:`.storage_errors` — the errors all of them raise.
+* :mod:`.errors` — the errors all of them raise.
 
 Where things live.  The index (files, blob reference counts, multipart sessions,
 counters) is always SQLite: ``:memory:`` by default, ``<data_dir>/files.sqlite3``
@@ -23,13 +23,13 @@ threads on one connection).  Blob bytes are placed (and removed) inside the inde
 transaction, so a reader never sees a file whose bytes are not there.
 This file store is self-contained: the job store keeps its own database.
 
-Limits.  A per-file cap (:class:`~.storage_errors.FileTooLarge`, also enforced while
+Limits.  A per-file cap (:class:`~.errors.FileTooLarge`, also enforced while
 bytes stream in) and a total cap over all blobs and pending multipart parts.  When something
 new does not fit, files are evicted in this order until it does: expired files
 (oldest first), then files nobody references (oldest first), then outputs that
 retained job results point at; files named by an unfinished job's input are never
 evicted, nor are blobs that inline results hold.  If it still does not fit, the
-write fails with :class:`~.storage_errors.StoreFull` and nothing is changed.  Who references what
+write fails with :class:`~.errors.StoreFull` and nothing is changed.  Who references what
 comes from a provider the app wires in (:meth:`FileStore.set_reference_provider`).
 """
 

@@ -4,7 +4,7 @@ Both are stateless HMAC-SHA256 values under a key derived from ``Settings.seed``
 (:class:`UploadAuthority`): a token or signature carries its own expiry on the mock's
 clock and is checked by recomputing its MAC, so any worker process (and a restart with
 the same seed) accepts what another issued.  Nothing is stored; the file store
-(:class:`~.storage.FileStore`) owns one authority and numbers the tokens it issues.
+(:class:`~.store.FileStore`) owns one authority and numbers the tokens it issues.
 """
 
 from __future__ import annotations

@@ -339,13 +339,14 @@ def main() -> int:
     parser.add_argument("--cycles", type=int, default=200, help="subscribe cycles per measurement")
     parser.add_argument("--wrk-seconds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=300, help="unique-input jobs for part 3")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved wrk rounds in part 2 (best of)")
     parser.add_argument("--parts", default="1,2,3")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     if "1" in parts:
         part_subscribe(args.cycles)
     if "2" in parts:
-        part_wrk(args.wrk_seconds)
+        part_wrk(args.wrk_seconds, args.rounds)
     if "3" in parts:
         part_jobs(args.jobs)
     return 0

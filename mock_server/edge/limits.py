@@ -22,6 +22,7 @@ client and small enough that a flood of huge headers cannot take memory.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -32,6 +33,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from ..jobs.errors import PlainError
 from ..settings import Settings
 from .access_log import access_log_for
+from .coalescing import CoalescingTransport
 
 
 def url_too_long(size: int, limit: int) -> PlainError:
@@ -106,6 +108,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         fast_log = access_log_for(self.server_state, self.access_logger) if self.access_log else None
         if fast_log is not None:
             self.access_logger = fast_log  # type: ignore[assignment]  # same lines, far cheaper (.access_log)
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._raw_transport = transport
+        self.transport = CoalescingTransport(transport, self.loop)  # type: ignore[assignment]  # .coalescing
+
+    def handle_websocket_upgrade(self) -> None:
+        self.transport = self._raw_transport  # a WebSocket protocol gets the real transport
+        super().handle_websocket_upgrade()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

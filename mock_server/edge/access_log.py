@@ -12,7 +12,8 @@ Starlette request), so the access log as shipped halved the mock's throughput.
 stream: the line's frame is made **once per status code by uvicorn's own formatter** (with
 placeholders for the client, method, path and HTTP version), so the text — colours on a terminal
 included — is exactly what the formatter would produce; the path's query goes through the same
-redaction.  Each line is written and flushed at once, as ``logging.StreamHandler`` does.
+redaction.  Lines are written at once and the stream is flushed once per turn of the event loop (the
+lines of requests answered in the same turn share one flush; none waits longer than that turn).
 
 Rules and limits:
 
@@ -29,6 +30,7 @@ Rules and limits:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -51,6 +53,7 @@ class FastAccessLog:
         self.handler = handler
         self.formatter = formatter
         self.frames: dict[int, str | None] = {}
+        self.flush_scheduled = False
 
     def frame(self, status: int) -> str | None:
         """The line for ``status`` as a ``%s`` template of (client, method, path, version), or None."""
@@ -80,9 +83,18 @@ class FastAccessLog:
             return
         if "?" in path:
             path = redact_target(path)
-        stream = self.handler.stream
-        stream.write(frame % (client, method, path, version))
-        stream.flush()
+        self.handler.stream.write(frame % (client, method, path, version))
+        if not self.flush_scheduled:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+                self.flush_scheduled = True
+            except RuntimeError:  # no event loop (not uvicorn's protocol): flush as logging would
+                self.handler.flush()
+
+    def flush(self) -> None:
+        """Flush the stream once for the lines of one turn of the event loop."""
+        self.flush_scheduled = False
+        self.handler.flush()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.logger, name)  # anything else a caller may ask of a logger

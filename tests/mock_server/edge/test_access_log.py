@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import logging.config
@@ -121,3 +122,21 @@ def test_one_log_per_server(access_logger: tuple[logging.Logger, io.StringIO]) -
     assert shared is not None
     assert access_log_for(first, logger) is shared
     assert access_log_for(second, logger) is not shared
+
+
+async def test_the_lines_of_one_loop_turn_share_one_flush(access_logger: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, stream = access_logger
+    own_handler_only(logger)
+    flushes: list[str] = []
+    stream.flush = lambda: flushes.append(stream.getvalue())  # type: ignore[method-assign]
+    fast = fast_access_log(logger)
+    assert fast is not None
+    for call in CALLS[:3]:
+        fast.info(ACCESS_FORMAT, *call)
+    assert flushes == []
+    await asyncio.sleep(0)  # the turn ends
+    assert len(flushes) == 1
+    assert flushes[0].count("\n") == 3
+    fast.info(ACCESS_FORMAT, *CALLS[3])
+    await asyncio.sleep(0)
+    assert len(flushes) == 2

@@ -25,15 +25,12 @@ from fal_mock.mock_server.jobs.runner import Runner
 from fal_mock.mock_server.persistence import StateStore
 from fal_mock.mock_server.settings import Settings
 
-from tests.support import both_stores  # noqa: F401 - every test on memory and on SQLite
+from tests.support import CountingStore, both_stores  # noqa: F401 - every test on memory and on SQLite
 
 MINIMAX = "fal-ai/minimax-video/image-to-video"
 APP = "fal-ai/minimax-video"
 GOOD = {"prompt": "a cat", "image_url": "https://example.com/cat.png"}
 ORIGIN = Origin("https://v3.fal.media")
-#: Store methods that read jobs (what "one store read" counts).
-JOB_READS = frozenset({"get_job", "update_job", "jobs", "unfinished_jobs", "queued_ahead", "count_unfinished",
-                       "count_queued", "unfinished_ids"})  # fmt: skip
 
 
 class FakeGenerator:
@@ -56,25 +53,6 @@ class NoFaults:
 
     def outcome_for_new_job(self, job: Job) -> tuple[Outcome, str] | None:
         return self.forced
-
-
-class CountingStore:
-    """A state store that counts the job reads made through it (everything else passes through)."""
-
-    def __init__(self, inner: StateStore) -> None:
-        self.inner = inner
-        self.reads: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        found = getattr(self.inner, name)
-        if name in JOB_READS:
-
-            def counted(*args: Any, **kwargs: Any) -> Any:
-                self.reads.append(name)
-                return found(*args, **kwargs)
-
-            return counted
-        return found
 
 
 @dataclass

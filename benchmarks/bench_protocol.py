@@ -62,14 +62,15 @@ def png_data_uri() -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def median_seconds(action: Callable[[int], Any], repeat: int, warmup: int = 5) -> float:
+def median_seconds(action: Callable[[int], Any], repeat: int, warmup: int = 5,
+                   timer: Callable[[], float] = time.perf_counter) -> float:  # fmt: skip
     for index in range(warmup):
         action(-1 - index)
     times = []
     for index in range(repeat):
-        started = time.perf_counter()
+        started = timer()
         action(index)
-        times.append(time.perf_counter() - started)
+        times.append(timer() - started)
     return statistics.median(times)
 
 
@@ -85,7 +86,7 @@ def bare_app() -> Any:
     return Starlette(routes=[Route("/{path:path}", route, methods=["GET", "POST", "PUT"])])
 
 
-def part_subscribe(cycles: int) -> None:
+def part_subscribe(cycles: int, timer: Callable[[], float] = time.perf_counter) -> None:
     import fal_client
     from fal_mock.fixtures import FalRouting
     from fal_mock.mock_server import Settings, create_app
@@ -101,9 +102,9 @@ def part_subscribe(cycles: int) -> None:
         client.subscribe(MINIMAX, arguments={"prompt": "count", "image_url": image})
         trips = len(app.state.mock.store.journal()) - before
         cached = median_seconds(lambda _: client.subscribe(MINIMAX, arguments={"prompt": "same", "image_url": image}),
-                                cycles)  # fmt: skip
+                                cycles, timer=timer)  # fmt: skip
         unique = median_seconds(lambda n: client.subscribe(MINIMAX, arguments={"prompt": f"u{n}", "image_url": image}),
-                                cycles)  # fmt: skip
+                                cycles, timer=timer)  # fmt: skip
     app.state.mock.close()
     raw = base64.b64decode(image.split(",", 1)[1])
     from fal_mock.mock_server.jobs.validation import canonical_json
@@ -113,10 +114,11 @@ def part_subscribe(cycles: int) -> None:
         render_video_from_bytes(raw, endpoint_id=MINIMAX, canonical_input=canonical_json(fields), profile="preview",
                                 input_fields=fields)  # fmt: skip
 
-    writer = median_seconds(render, cycles)
+    writer = median_seconds(render, cycles, timer=timer)
     bare = bare_app()
     with FalRouting(bare, ["queue.fal.run"]), httpx.Client() as http:
-        trip = median_seconds(lambda _: http.get("https://queue.fal.run/x/requests/y/status"), cycles * 3)
+        trip = median_seconds(lambda _: http.get("https://queue.fal.run/x/requests/y/status"), cycles * 3,
+                              timer=timer)  # fmt: skip
     # the same three requests with a plain httpx client: the mock's share without fal_client's own work
     app = create_app(Settings(progression="immediate"))
     with FalRouting(app, FAL_HOSTS), httpx.Client(headers=AUTH) as http:
@@ -126,7 +128,7 @@ def part_subscribe(cycles: int) -> None:
             http.get(urls["status_url"])
             http.get(urls["response_url"])
 
-        plain_cycle = median_seconds(plain, cycles)
+        plain_cycle = median_seconds(plain, cycles, timer=timer)
     app.state.mock.close()
     print(f"\n1. fal_client.subscribe in-process ({trips} round trips per cycle, median of {cycles})")
     print(f"   bare Starlette round trip through the same routing: {trip * 1e3:.3f} ms -> {trips} trips "
@@ -173,10 +175,11 @@ def free_port() -> int:
 class Served:
     """A server in its own process group: either it writes a ready file, or it is up once its port answers."""
 
-    def __init__(self, command: list[str], workdir: Path, *, port: int | None = None, cwd: Path | None = None) -> None:
+    def __init__(self, command: list[str], workdir: Path, *, port: int | None = None, cwd: Path | None = None,
+                 env: dict[str, str] | None = None) -> None:  # fmt: skip
         ready = workdir / f"ready-{len(list(workdir.iterdir()))}.json"
         full = command if port is not None else [*command, str(ready)]
-        self.process = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=cwd,
+        self.process = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=cwd, env=env,
                                         start_new_session=True)  # fmt: skip
         deadline = time.monotonic() + 60
         while not (self._answers(port) if port is not None else ready.exists()):
@@ -236,8 +239,13 @@ def aimock_server(workdir: Path) -> tuple[Served, dict[str, str]] | None:
     return served, {"status": f"{base}/status", "result": base}
 
 
-def part_wrk(seconds: int, rounds: int = 3) -> None:
-    """All servers up at once; ``rounds`` interleaved wrk runs of each URL, best of each (the machine is shared)."""
+def part_wrk(seconds: int, rounds: int = 3, baseline: str | None = None) -> None:
+    """All servers up at once; ``rounds`` interleaved wrk runs of each URL, best of each (the machine is shared).
+
+    ``baseline``: a directory holding another checkout's ``fal_mock`` package (``fal_mock/mock_server`` ...,
+    e.g. symlinks to an older commit's folders); its ``serve`` with shipped defaults runs in the same rounds,
+    for before/after figures from one run.
+    """
     if not shutil.which(WRK):
         print("\n2. wrk is not installed (apt-get install wrk): skipped")
         return
@@ -253,8 +261,12 @@ def part_wrk(seconds: int, rounds: int = 3) -> None:
         urls: dict[str, tuple[str, dict[str, str]]] = {"bare": (f"{bare.url}/fal-ai/minimax-video/requests/x/status",
                                                                 {})}  # fmt: skip
         try:
-            for label, extra in (("shipped defaults", ()), ("--no-access-log", ("--no-access-log",))):
-                served = Served(mock_command(*extra), workdir)
+            variants: list[tuple[str, tuple[str, ...], dict[str, str] | None]] = [
+                ("shipped defaults", (), None), ("--no-access-log", ("--no-access-log",), None)]  # fmt: skip
+            if baseline:
+                variants.append(("baseline", (), {**os.environ, "PYTHONPATH": baseline}))
+            for label, extra, env in variants:
+                served = Served(mock_command(*extra), workdir, env=env)
                 servers.append(served)
                 with httpx.Client(headers=AUTH) as http:
                     submitted = http.post(f"{served.url}/queue/{MINIMAX}",
@@ -280,6 +292,8 @@ def part_wrk(seconds: int, rounds: int = 3) -> None:
     peer_label = "aimock 1.43.0 (CLI defaults, one fal fixture)"
     rows = [("fal-mock serve, shipped defaults (access log on)", "shipped defaults"),
             ("fal-mock serve --no-access-log", "--no-access-log"), (peer_label, "aimock")]  # fmt: skip
+    if baseline:
+        rows.insert(0, (f"before: fal-mock serve from {baseline}, shipped defaults", "baseline"))
     for title, label in rows:
         if f"{label} status" not in best:
             print(f"   {title}: not installed (npm ci --prefix benchmarks/js): skipped")
@@ -340,13 +354,16 @@ def main() -> int:
     parser.add_argument("--wrk-seconds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=300, help="unique-input jobs for part 3")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved wrk rounds in part 2 (best of)")
+    parser.add_argument("--baseline", help="part 2: also serve the fal_mock package found in this directory")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="part 1: time with the process's CPU time (steadier than wall time on a busy machine)")
     parser.add_argument("--parts", default="1,2,3")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     if "1" in parts:
-        part_subscribe(args.cycles)
+        part_subscribe(args.cycles, time.process_time if args.cpu_time else time.perf_counter)
     if "2" in parts:
-        part_wrk(args.wrk_seconds, args.rounds)
+        part_wrk(args.wrk_seconds, args.rounds, args.baseline)
     if "3" in parts:
         part_jobs(args.jobs)
     return 0

@@ -11,10 +11,14 @@ Run: ``.venv/bin/python benchmarks/bench_protocol.py [--cycles 200] [--wrk-secon
    per cycle (each cycle renders; the writer's time for that input is measured separately
    and subtracted).
 2. **Loopback throughput with wrk** (``/usr/bin/wrk``, 1 thread, 32 connections) of status
-   polls and result fetches of a completed job on ``fal-mock serve`` (memory store,
-   ``--no-access-log``; also with the access log on), against a bare Starlette route on the
-   same uvicorn[standard] server (same socket setup: TCP_NODELAY, httptools, uvloop).
-   Target: ≥ 0.5×.
+   polls and result fetches of a completed job on ``fal-mock serve`` **with its shipped defaults**
+   (log level info, the access log on; only ``--port 0`` and ``immediate`` progression given) and
+   with ``--no-access-log``, against a bare Starlette route on uvicorn's own command line
+   (``uvicorn bare:app``: uvloop, httptools, no access log) and the nearest peer, aimock
+   (``@copilotkit/aimock`` 1.43.0 on its CLI defaults, pinned in ``benchmarks/js/package.json``:
+   ``npm ci --prefix benchmarks/js``; one fal fixture, routed by ``x-fal-target-host`` as its
+   README describes).  All servers run at once, best of 3 interleaved rounds (the machine is
+   shared).  Targets: ≥ 0.6× the bare route and ahead of aimock, for both.
 3. **Jobs per second end to end with unique inputs** (submit → status → result, 8
    concurrent clients on ``fal-mock serve``), next to the video writer's own speed for the
    same inputs in one thread.
@@ -31,6 +35,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -57,14 +62,15 @@ def png_data_uri() -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def median_seconds(action: Callable[[int], Any], repeat: int, warmup: int = 5) -> float:
+def median_seconds(action: Callable[[int], Any], repeat: int, warmup: int = 5,
+                   timer: Callable[[], float] = time.perf_counter) -> float:  # fmt: skip
     for index in range(warmup):
         action(-1 - index)
     times = []
     for index in range(repeat):
-        started = time.perf_counter()
+        started = timer()
         action(index)
-        times.append(time.perf_counter() - started)
+        times.append(timer() - started)
     return statistics.median(times)
 
 
@@ -80,7 +86,7 @@ def bare_app() -> Any:
     return Starlette(routes=[Route("/{path:path}", route, methods=["GET", "POST", "PUT"])])
 
 
-def part_subscribe(cycles: int) -> None:
+def part_subscribe(cycles: int, timer: Callable[[], float] = time.perf_counter) -> None:
     import fal_client
     from fal_mock.fixtures import FalRouting
     from fal_mock.mock_server import Settings, create_app
@@ -96,9 +102,9 @@ def part_subscribe(cycles: int) -> None:
         client.subscribe(MINIMAX, arguments={"prompt": "count", "image_url": image})
         trips = len(app.state.mock.store.journal()) - before
         cached = median_seconds(lambda _: client.subscribe(MINIMAX, arguments={"prompt": "same", "image_url": image}),
-                                cycles)  # fmt: skip
+                                cycles, timer=timer)  # fmt: skip
         unique = median_seconds(lambda n: client.subscribe(MINIMAX, arguments={"prompt": f"u{n}", "image_url": image}),
-                                cycles)  # fmt: skip
+                                cycles, timer=timer)  # fmt: skip
     app.state.mock.close()
     raw = base64.b64decode(image.split(",", 1)[1])
     from fal_mock.mock_server.jobs.validation import canonical_json
@@ -108,10 +114,11 @@ def part_subscribe(cycles: int) -> None:
         render_video_from_bytes(raw, endpoint_id=MINIMAX, canonical_input=canonical_json(fields), profile="preview",
                                 input_fields=fields)  # fmt: skip
 
-    writer = median_seconds(render, cycles)
+    writer = median_seconds(render, cycles, timer=timer)
     bare = bare_app()
     with FalRouting(bare, ["queue.fal.run"]), httpx.Client() as http:
-        trip = median_seconds(lambda _: http.get("https://queue.fal.run/x/requests/y/status"), cycles * 3)
+        trip = median_seconds(lambda _: http.get("https://queue.fal.run/x/requests/y/status"), cycles * 3,
+                              timer=timer)  # fmt: skip
     # the same three requests with a plain httpx client: the mock's share without fal_client's own work
     app = create_app(Settings(progression="immediate"))
     with FalRouting(app, FAL_HOSTS), httpx.Client(headers=AUTH) as http:
@@ -121,7 +128,7 @@ def part_subscribe(cycles: int) -> None:
             http.get(urls["status_url"])
             http.get(urls["response_url"])
 
-        plain_cycle = median_seconds(plain, cycles)
+        plain_cycle = median_seconds(plain, cycles, timer=timer)
     app.state.mock.close()
     print(f"\n1. fal_client.subscribe in-process ({trips} round trips per cycle, median of {cycles})")
     print(f"   bare Starlette round trip through the same routing: {trip * 1e3:.3f} ms -> {trips} trips "
@@ -134,14 +141,11 @@ def part_subscribe(cycles: int) -> None:
           f"{plain_cycle * 1e3:.2f} ms = {plain_cycle / (trips * trip):.2f}x the bare trips")
 
 
-# --- 2. wrk on a served mock vs a bare Starlette route -------------------------------------------------
-BARE_SERVER = """
-import asyncio, json, sys
-import uvicorn
+# --- 2. wrk on a served mock vs a bare Starlette route and the aimock peer -----------------------------
+BARE_APP = """
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from fal_mock.mock_server.edge.server import bind_socket, write_ready_file
 
 async def status(request):
     return JSONResponse({"status": "COMPLETED", "request_id": "019b76da-a800-7bbf-a670-15f9a5ac66de",
@@ -150,32 +154,47 @@ async def status(request):
                          "cancel_url": "http://127.0.0.1/queue/fal-ai/minimax-video/requests/x/cancel",
                          "logs": None, "metrics": {}})
 
-async def main():
-    sock = bind_socket("127.0.0.1", 0)
-    config = uvicorn.Config(Starlette(routes=[Route("/{p:path}", status)]), log_level="warning", access_log=False,
-                            lifespan="on")
-    server = uvicorn.Server(config)
-    async def announce():
-        while not server.started:
-            await asyncio.sleep(0.01)
-        write_ready_file(sys.argv[1], {"url": f"http://127.0.0.1:{sock.getsockname()[1]}"})
-    task = asyncio.create_task(announce())
-    await server.serve(sockets=[sock])
-asyncio.run(main())
+app = Starlette(routes=[Route("/{p:path}", status)])
 """
+#: The peer: aimock's fal handler (host-mirrored paths under ``/fal`` + ``x-fal-target-host``), one fixture.
+AIMOCK_DIR = Path(__file__).resolve().parent / "js"
+AIMOCK_CLI = AIMOCK_DIR / "node_modules" / "@copilotkit" / "aimock" / "dist" / "cli.js"
+AIMOCK_FIXTURE = {"fixtures": [{"match": {"userMessage": "wrk"}, "response": {"json": {"video": {
+    "url": "https://v3.fal.media/files/x/output.mp4", "content_type": "video/mp4", "file_name": "output.mp4",
+    "file_size": 1234}}}}]}  # fmt: skip
+AIMOCK_HEADERS = {"x-fal-target-host": "queue.fal.run"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 class Served:
-    def __init__(self, command: list[str], workdir: Path) -> None:
+    """A server in its own process group: either it writes a ready file, or it is up once its port answers."""
+
+    def __init__(self, command: list[str], workdir: Path, *, port: int | None = None, cwd: Path | None = None,
+                 env: dict[str, str] | None = None) -> None:  # fmt: skip
         ready = workdir / f"ready-{len(list(workdir.iterdir()))}.json"
-        self.process = subprocess.Popen([*command, str(ready)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        full = command if port is not None else [*command, str(ready)]
+        self.process = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=cwd, env=env,
                                         start_new_session=True)  # fmt: skip
         deadline = time.monotonic() + 60
-        while not ready.exists():
+        while not (self._answers(port) if port is not None else ready.exists()):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"server did not start: {command}")
             time.sleep(0.05)
-        self.url = json.loads(ready.read_text())["url"]
+        self.url = f"http://127.0.0.1:{port}" if port is not None else json.loads(ready.read_text())["url"]
+
+    @staticmethod
+    def _answers(port: int) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -186,9 +205,10 @@ class Served:
             self.process.wait()
 
 
-def wrk(url: str, seconds: int) -> float:
-    output = subprocess.run([WRK, "-t1", "-c32", f"-d{seconds}s", "-H", f"Authorization: {AUTH['Authorization']}",
-                             url], capture_output=True, text=True, check=True).stdout  # fmt: skip
+def wrk(url: str, seconds: int, headers: dict[str, str]) -> float:
+    flags = [item for name, value in headers.items() for item in ("-H", f"{name}: {value}")]
+    output = subprocess.run([WRK, "-t1", "-c32", f"-d{seconds}s", *flags, url], capture_output=True, text=True,
+                            check=True).stdout  # fmt: skip
     match = re.search(r"Requests/sec:\s+([0-9.]+)", output)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if match is None or non2xx is not None:
@@ -197,44 +217,95 @@ def wrk(url: str, seconds: int) -> float:
 
 
 def mock_command(*extra: str) -> list[str]:
+    """``fal-mock serve`` as shipped (log level info, access log on) but for the port and ``immediate`` jobs."""
     return [sys.executable, "-m", "fal_mock.mock_server", "serve", "--port", "0", "--progression", "immediate",
-            "--log-level", "warning", *extra, "--ready-file"]  # fmt: skip
+            *extra, "--ready-file"]  # fmt: skip
 
 
-def part_wrk(seconds: int, rounds: int = 3) -> None:
-    """All servers up at once; ``rounds`` interleaved wrk runs of each URL, best of each (the machine is shared)."""
+def aimock_server(workdir: Path) -> tuple[Served, dict[str, str]] | None:
+    """aimock 1.43.0 as its CLI ships (``npm ci --prefix benchmarks/js``) and the URLs of one completed job."""
+    node = shutil.which("node")
+    if node is None or not AIMOCK_CLI.exists():
+        return None
+    fixture = workdir / "aimock-fal.json"
+    fixture.write_text(json.dumps(AIMOCK_FIXTURE))
+    port = free_port()
+    served = Served([node, str(AIMOCK_CLI), "--port", str(port), "--fixtures", str(fixture)], workdir, port=port)
+    with httpx.Client(headers=AIMOCK_HEADERS) as http:
+        job = http.post(f"{served.url}/fal/{MINIMAX}", json={"prompt": "wrk"}).json()
+        base = f"{served.url}/fal/{MINIMAX}/requests/{job['request_id']}"
+        assert http.get(f"{base}/status").json()["status"] == "COMPLETED"
+        assert "video" in http.get(base).json()
+    return served, {"status": f"{base}/status", "result": base}
+
+
+def part_wrk(seconds: int, rounds: int = 3, baseline: str | None = None) -> None:
+    """All servers up at once; ``rounds`` interleaved wrk runs of each URL, best of each (the machine is shared).
+
+    ``baseline``: a directory holding another checkout's ``fal_mock`` package (``fal_mock/mock_server`` ...,
+    e.g. symlinks to an older commit's folders); its ``serve`` with shipped defaults runs in the same rounds,
+    for before/after figures from one run.
+    """
     if not shutil.which(WRK):
         print("\n2. wrk is not installed (apt-get install wrk): skipped")
         return
+    servers: list[Served] = []
     with tempfile.TemporaryDirectory() as temp:
         workdir = Path(temp)
-        (workdir / "bare.py").write_text(BARE_SERVER)
-        servers = [Served([sys.executable, str(workdir / "bare.py")], workdir)]
-        urls = {"bare": f"{servers[0].url}/fal-ai/minimax-video/requests/x/status"}
+        (workdir / "bare.py").write_text(BARE_APP)
+        port = free_port()
+        # the bare route on uvicorn's own command line: its defaults (uvloop, httptools) without the access log
+        bare = Served([sys.executable, "-m", "uvicorn", "bare:app", "--port", str(port), "--no-access-log",
+                       "--log-level", "warning"], workdir, port=port, cwd=workdir)  # fmt: skip
+        servers.append(bare)
+        urls: dict[str, tuple[str, dict[str, str]]] = {"bare": (f"{bare.url}/fal-ai/minimax-video/requests/x/status",
+                                                                {})}  # fmt: skip
         try:
-            for label, extra in (("--no-access-log", ("--no-access-log",)), ("access log on", ())):
-                served = Served(mock_command(*extra), workdir)
+            variants: list[tuple[str, tuple[str, ...], dict[str, str] | None]] = [
+                ("shipped defaults", (), None), ("--no-access-log", ("--no-access-log",), None)]  # fmt: skip
+            if baseline:
+                variants.append(("baseline", (), {**os.environ, "PYTHONPATH": baseline}))
+            for label, extra, env in variants:
+                served = Served(mock_command(*extra), workdir, env=env)
                 servers.append(served)
                 with httpx.Client(headers=AUTH) as http:
                     submitted = http.post(f"{served.url}/queue/{MINIMAX}",
                                           json={"prompt": "wrk", "image_url": png_data_uri()}).json()  # fmt: skip
                     assert http.get(submitted["status_url"]).json()["status"] == "COMPLETED"
-                urls[f"{label} status"] = submitted["status_url"]
-                urls[f"{label} result"] = submitted["response_url"]
+                urls[f"{label} status"] = (submitted["status_url"], AUTH)
+                urls[f"{label} result"] = (submitted["response_url"], AUTH)
+            peer = aimock_server(workdir)
+            if peer is not None:
+                servers.append(peer[0])
+                urls["aimock status"] = (peer[1]["status"], AIMOCK_HEADERS)
+                urls["aimock result"] = (peer[1]["result"], AIMOCK_HEADERS)
             best = dict.fromkeys(urls, 0.0)
             for _ in range(rounds):
-                for name, url in urls.items():
-                    best[name] = max(best[name], wrk(url, seconds))
+                for name, (url, headers) in urls.items():
+                    best[name] = max(best[name], wrk(url, seconds, headers))
         finally:
             for served in servers:
                 served.stop()
     bare_rps = best.pop("bare")
     print(f"\n2. wrk -t1 -c32 -d{seconds}s, loopback, best of {rounds} interleaved rounds; "
-          f"bare Starlette route, uvicorn[standard]: {bare_rps:,.0f} req/s")  # fmt: skip
-    for label in ("--no-access-log", "access log on"):
+          f"bare Starlette route on uvicorn's CLI (uvloop, httptools, no access log): {bare_rps:,.0f} req/s")
+    peer_label = "aimock 1.43.0 (CLI defaults, one fal fixture)"
+    rows = [("fal-mock serve, shipped defaults (access log on)", "shipped defaults"),
+            ("fal-mock serve --no-access-log", "--no-access-log"), (peer_label, "aimock")]  # fmt: skip
+    if baseline:
+        rows.insert(0, (f"before: fal-mock serve from {baseline}, shipped defaults", "baseline"))
+    for title, label in rows:
+        if f"{label} status" not in best:
+            print(f"   {title}: not installed (npm ci --prefix benchmarks/js): skipped")
+            continue
         status_rps, result_rps = best[f"{label} status"], best[f"{label} result"]
-        print(f"   fal-mock serve ({label}): status polls {status_rps:,.0f} req/s = {status_rps / bare_rps:.2f}x, "
-              f"result fetches {result_rps:,.0f} req/s = {result_rps / bare_rps:.2f}x (target >= 0.5x)")
+        print(f"   {title}: status polls {status_rps:,.0f} req/s = {status_rps / bare_rps:.2f}x, "
+              f"result fetches {result_rps:,.0f} req/s = {result_rps / bare_rps:.2f}x")
+    if "aimock status" in best:
+        for kind in ("status", "result"):
+            ours, theirs = best[f"shipped defaults {kind}"], best[f"aimock {kind}"]
+            print(f"   {kind}: fal-mock (shipped defaults) / aimock = {ours / theirs:.2f}x (target > 1)")
+    print("   targets: fal-mock with shipped defaults >= 0.6x the bare route and ahead of aimock")
 
 
 # --- 3. unique-input jobs per second vs the writer -------------------------------------------------------
@@ -282,13 +353,17 @@ def main() -> int:
     parser.add_argument("--cycles", type=int, default=200, help="subscribe cycles per measurement")
     parser.add_argument("--wrk-seconds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=300, help="unique-input jobs for part 3")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved wrk rounds in part 2 (best of)")
+    parser.add_argument("--baseline", help="part 2: also serve the fal_mock package found in this directory")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="part 1: time with the process's CPU time (steadier than wall time on a busy machine)")
     parser.add_argument("--parts", default="1,2,3")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     if "1" in parts:
-        part_subscribe(args.cycles)
+        part_subscribe(args.cycles, time.process_time if args.cpu_time else time.perf_counter)
     if "2" in parts:
-        part_wrk(args.wrk_seconds)
+        part_wrk(args.wrk_seconds, args.rounds, args.baseline)
     if "3" in parts:
         part_jobs(args.jobs)
     return 0

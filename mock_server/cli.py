@@ -7,8 +7,8 @@ beyond loopback prints a warning, and is refused unless the control API has a
 a local CA (needed by the official Python client, which only speaks https).
 ``--ready-file`` gets ``{"url", "ca_file", ...}`` once the server accepts connections
 (``--ready-fd N`` writes the same line to an inherited pipe, for parents that block on it).
-``--data-dir DIR`` keeps state on disk (:mod:`.sqlite_store`); ``--workers N`` needs it
-(:mod:`.workers`).
+``--data-dir DIR`` keeps state on disk (:mod:`.persistence.sqlite`); ``--workers N`` needs it
+(:mod:`.edge.workers`).
 
 ``fal-mock env --ready-file F`` (or ``--url U [--ca-file C]``) prints the shell
 exports for the official Python client (DESIGN §2).
@@ -17,7 +17,6 @@ exports for the official Python client (DESIGN §2).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
@@ -147,7 +146,7 @@ def catalogue_refusal(settings: Settings) -> str | None:
 
 def run_serve(args: argparse.Namespace) -> int:
     from .edge.app import create_app
-    from .edge.server import is_loopback, make_tls, serve
+    from .edge.server import is_loopback, make_tls, run_event_loop, serve
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_args(args)
@@ -188,7 +187,7 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"fal-mock: {error}", file=sys.stderr)
             return 2
         raise
-    asyncio.run(
+    run_event_loop(
         serve(
             app,
             host=args.host,

@@ -3,7 +3,7 @@
 What can carry a secret on a request to the mock, and where it is kept out:
 
 * ``Authorization`` and the control token header — never logged by uvicorn and not
-  in the journal's header allow-list (:mod:`.journal`);
+  in the journal's header allow-list (:mod:`.edge.journal`);
 * the query string — uvicorn's access log prints ``path?query`` and the journal
   records the query.  :func:`redact_query` masks the value of every parameter whose
   name looks secret (``token``, ``key``, ``secret``, ``sig``, ``auth``, ``pass``,

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -208,3 +209,27 @@ def both_stores(request: pytest.FixtureRequest) -> str:
     """Import into a test module (``from tests.support import both_stores``): its apps (``make_app``) and
     stores (``state_store``) run on memory and on SQLite, the one store contract checked on both."""
     return str(request.param)
+
+
+#: Store methods that read jobs (what "one store read" counts).
+JOB_READS = frozenset({"get_job", "update_job", "jobs", "unfinished_jobs", "queued_ahead", "count_unfinished",
+                       "count_queued", "unfinished_ids"})  # fmt: skip
+
+
+class CountingStore:
+    """A state store that counts the job reads made through it (everything else passes through)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.reads: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.inner, name)
+        if name in JOB_READS:
+
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                self.reads.append(name)
+                return found(*args, **kwargs)
+
+            return counted
+        return found

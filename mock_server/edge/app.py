@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -30,7 +31,8 @@ from ..persistence.protocol import StateStore
 from ..services import MockServices, build_services
 from ..settings import Settings
 from .gateway import Gateway
-from .routes import build_routes
+from .hot_path import HotPath
+from .routes import ServiceDispatch, build_routes
 from .wire_errors import error_response, wire_error
 
 log = logging.getLogger("fal_mock")
@@ -72,17 +74,21 @@ def create_app(
                 await ticker
             mock.close()
 
+    routes = build_routes()
+    dispatch = routes[0]
+    assert isinstance(dispatch, ServiceDispatch)
+    handlers: dict[Any, Callable[[Request, Exception], Response]] = {
+        FalError: _mock_error,
+        DomainError: _mock_error,
+        DocumentError: _mock_error,
+        HTTPException: _routing_error,
+        ContractSelfCheckFailed: _self_check_failed,
+        Exception: _unexpected,
+    }
     app = Starlette(
-        routes=build_routes(),
-        middleware=[Middleware(Gateway)],
-        exception_handlers={
-            FalError: _mock_error,
-            DomainError: _mock_error,
-            DocumentError: _mock_error,
-            HTTPException: _routing_error,
-            ContractSelfCheckFailed: _self_check_failed,
-            Exception: _unexpected,
-        },
+        routes=routes,
+        middleware=[Middleware(Gateway, hot_path=HotPath(dispatch, handlers))],
+        exception_handlers=handlers,
         lifespan=lifespan,
     )
     app.router.redirect_slashes = False  # fal answers paths as sent; a redirect would break PUT/POST clients

@@ -12,7 +12,8 @@ In order (each stage's logic lives in its own module; this is only the sequence)
 5. **faults** (:func:`.fault_stage.intercept`) — queued faults answer the requests they match
    (skipped at no cost while none is queued);
 
-then Starlette's exception handling and the routes (:mod:`.routes`), each of which checks its
+then the hot path (:mod:`.hot_path`: status polls and result fetches, straight to their route) or
+Starlette's exception handling and the routes (:mod:`.routes`), each of which checks its
 access (:mod:`.auth`: fal's key, a CDN token, a signed URL, or nothing) before its handler runs.  One pure ASGI
 middleware rather than four keeps streaming responses untouched and costs a single
 layer on the hot path (status polls), where every microsecond shows in the throughput.
@@ -23,6 +24,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .fault_stage import intercept
+from .hot_path import HotPath
 from .journal import recording
 from .limits import check_request
 from .request_parts import apply_key_namespace, namespace_refusal
@@ -32,8 +34,9 @@ from .wire_errors import error_response
 class Gateway:
     """Pure ASGI middleware running the gateway stages of the app's ``MockServices``."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hot_path: HotPath | None = None) -> None:
         self.app = app
+        self.hot_path = hot_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,5 +51,7 @@ class Gateway:
             await error_response(refused)(scope, receive, send)
         elif mock.faults.armed:
             await intercept(mock, scope, receive, send, self.app)
+        elif self.hot_path is not None and (hot := self.hot_path.match(scope)) is not None:
+            await self.hot_path.answer(*hot, receive, send)
         else:
             await self.app(scope, receive, send)

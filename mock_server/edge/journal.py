@@ -4,7 +4,7 @@ A stage of the gateway (:mod:`.gateway`) that notes, after the response starts,
 when (on the app's clock), what (method, host, path, query), for whom (namespace)
 and how it went (status, ``x-fal-request-id``).
 Secrets never enter it: no ``Authorization``, tokens or bodies are recorded, only
-a short allow-list of headers, and the query is redacted (:mod:`.redaction`).
+a short allow-list of headers, and the query is redacted (:mod:`..redaction`).
 The store keeps the newest ``Settings.journal_size`` entries.
 """
 
@@ -68,7 +68,7 @@ def record(mock: Any, scope: Scope, message: Message) -> None:
         "method": scope.get("method", ""),
         "host": headers.get("host", ""),
         "path": scope.get("path", ""),  # the full path (Starlette keeps it whole under mounts)
-        "query": redact_query(scope.get("query_string", b"").decode("latin-1")),
+        "query": redact_query(query.decode("latin-1")) if (query := scope.get("query_string")) else "",
         "status": message["status"],
         "request_id": request_id,
         "namespace": headers.get(NAMESPACE_HEADER, ""),

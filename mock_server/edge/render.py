@@ -8,6 +8,7 @@ turns it on), the body is validated before it leaves and a violation becomes a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,7 +29,34 @@ def fal_json(
 ) -> JSONResponse:
     """A JSON response, validated against ``contract`` when ``check`` is on."""
     check_contract(check, contract, body)
-    return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
+    return _CompactJSON(body, status_code=status_code, headers=dict(headers or {}))
+
+
+class _CompactJSON(JSONResponse):
+    """Starlette's JSON response, byte for byte and header for header, made with less work per response.
+
+    The encoder is made once (not once per response) and the headers are put together directly:
+    the given ones (lower-cased names), then ``content-length`` and ``content-type`` — what
+    Starlette's ``init_headers`` builds when neither of those two is given (they never are here;
+    when one is, Starlette's own path runs).
+    """
+
+    _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode
+
+    def __init__(self, content: Any, status_code: int, headers: dict[str, str]) -> None:
+        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        if any(name in (b"content-length", b"content-type") for name, _ in raw):
+            super().__init__(content, status_code=status_code, headers=headers)
+            return
+        self.status_code = status_code
+        self.background = None
+        self.body = self.render(content)
+        raw.append((b"content-length", str(len(self.body)).encode("latin-1")))
+        raw.append((b"content-type", b"application/json"))
+        self.raw_headers = raw
+
+    def render(self, content: Any) -> bytes:
+        return self._encode(content).encode("utf-8")
 
 
 def request_urls(job: Job, bases: Bases) -> dict[str, str]:

@@ -11,7 +11,7 @@ atomically with ``{"url", "ca_file", "host", "port", "pid"}`` so scripts and
 tests wait for a file, never for time.  uvicorn runs the httptools protocol with the
 mock's URL and header limits, header and body timeouts and a connection cap
 (:class:`.connections.GuardedHttpToolsProtocol`; ``Settings.keep_alive_seconds`` is uvicorn's
-keep-alive timeout), an access log whose query strings are redacted (:mod:`.redaction`), and
+keep-alive timeout), an access log whose query strings are redacted (:mod:`..redaction`), and
 repeated event-loop errors (failed ``accept()`` calls) logged at most once per
 ``Settings.log_repeat_seconds`` (:func:`.connections.install_log_limits`).
 """
@@ -25,6 +25,7 @@ import logging
 import os
 import socket
 import tempfile
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -165,6 +166,17 @@ def ready_info(host: str, port: int, tls: TLSFiles | None, **extra: Any) -> dict
     """What the ready file says about a serving process: ``{"url", "ca_file", "host", "port", "pid", ...}``."""
     return {"url": url_for(host, port, tls is not None), "ca_file": tls.ca_file if tls else None,
             "host": host, "port": port, "pid": os.getpid(), **extra}  # fmt: skip
+
+
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on the event loop uvicorn's own command line picks (``loop="auto"``): uvloop when it is
+    installed (it is, with ``uvicorn[standard]``), else asyncio's.  ``asyncio.run`` alone would always take
+    asyncio's loop, ~25% slower per request than uvloop's on status polls (``benchmarks/bench_protocol.py``).
+    """
+    from uvicorn.loops.auto import auto_loop_factory
+
+    with asyncio.Runner(loop_factory=auto_loop_factory()) as runner:
+        runner.run(main)
 
 
 async def serve(

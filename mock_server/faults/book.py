@@ -28,7 +28,7 @@ Kinds, and how a client sees them (protocol reference §3):
     official Python client retries.
 ``latency``
     ``seconds`` added before the request is handled.  The time is spent on the
-    app's clock: a :class:`~.clock.ManualClock` is advanced (nothing waits — the
+    app's clock: a :class:`~..clock.ManualClock` is advanced (nothing waits — the
     tests' case), the system clock is really waited on (``fal-mock serve``), capped
     by ``Settings.fault_latency_cap_seconds``.  In-process, a latency at or above the
     client's read timeout raises ``httpx.ReadTimeout`` at once (see
@@ -44,8 +44,8 @@ Kinds, and how a client sees them (protocol reference §3):
 
 Module layout: here what a fault is (:class:`Fault`, :func:`make_fault`), what it
 matches (:class:`Target`) and the book of queued faults (:class:`FaultBook`); which
-request is which target (:func:`~.fault_stage.classify`) and the gateway's HTTP stage
-that answers for a fault (:func:`~.fault_stage.intercept`) are in :mod:`.fault_stage`.
+request is which target is in :mod:`.targets` (:func:`~.targets.classify`), and the gateway's
+HTTP stage that answers for a fault in :mod:`..edge.fault_stage` (:func:`~..edge.fault_stage.intercept`).
 
 Faults belong to a namespace (``X-Fal-Mock-Namespace``): a fault queued by one
 test of a shared server only fires on that test's requests.

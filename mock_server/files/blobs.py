@@ -1,7 +1,7 @@
 """Blob bytes: where the content-addressed bytes behind stored files (and multipart parts) live.
 
 A blob is named by the SHA-256 of its bytes (:data:`SHA`); the file index and the
-reference counts are :class:`~.storage.FileStore`'s, which decides *when* bytes are
+reference counts are :class:`~.store.FileStore`'s, which decides *when* bytes are
 placed or removed (inside its index transaction).  This module only holds them, in
 one of two backends (:class:`Blobs`):
 
@@ -13,7 +13,7 @@ one of two backends (:class:`Blobs`):
   sees half a file.
 
 New bytes arrive through a :class:`BlobSink` (hashed, counted and capped as they
-stream in: :class:`~.storage_errors.FileTooLarge` as soon as they pass the cap), and
+stream in: :class:`~.errors.FileTooLarge` as soon as they pass the cap), and
 are read back a chunk at a time (:func:`chunks`), never held in memory at once.
 Names are checked before they become paths (:data:`SHA`, :func:`valid_upload_id`).
 """

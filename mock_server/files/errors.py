@@ -1,8 +1,8 @@
-"""The storage error family: what :class:`~.storage.FileStore` and the blob sinks of :mod:`.blobs` raise.
+"""The storage error family: what :class:`~.store.FileStore` and the blob sinks of :mod:`.blobs` raise.
 
-A module of its own (rather than in :mod:`.storage`) because both the file store and the
+A module of its own (rather than in :mod:`.store`) because both the file store and the
 blob layer below it raise them: :class:`FileTooLarge` is enforced by the store and, while
-bytes stream in, by :class:`~.blobs.BlobSink`.  The HTTP handlers (:mod:`.api.storage`)
+bytes stream in, by :class:`~.blobs.BlobSink`.  The HTTP handlers (:mod:`..edge.api.storage`)
 turn each into fal's error shape.
 """
 

@@ -14,7 +14,7 @@ over four modules:
 * :mod:`.upload_auth` — the CDN tokens and signed upload URLs (stateless HMACs keyed
   by the server secret of :mod:`.secret`, so any worker process sharing the data
   directory can check them and nobody else can forge them);
-* :mod:`.storage_errors` — the errors all of them raise.
+* :mod:`.errors` — the errors all of them raise.
 
 Where things live.  The index (files, blob reference counts, multipart sessions,
 counters) is always SQLite: ``:memory:`` by default, ``<data_dir>/files.sqlite3``
@@ -30,13 +30,13 @@ pinned ``signing_secret``.  A stored file is immutable (:meth:`FileStore.put_sin
 ``key``).  A content type that is not a plausible media type of printable ASCII (at most
 :data:`MAX_CONTENT_TYPE_LENGTH` characters) is stored as ``application/octet-stream``.
 
-Limits.  A per-file cap (:class:`~.storage_errors.FileTooLarge`, also enforced while
+Limits.  A per-file cap (:class:`~.errors.FileTooLarge`, also enforced while
 bytes stream in) and a total cap over all blobs and pending multipart parts.  When something
 new does not fit, files are evicted in this order until it does: expired files
 (oldest first), then files nobody references (oldest first), then outputs that
 retained job results point at; files named by an unfinished job's input are never
 evicted, nor are blobs that inline results hold.  If it still does not fit, the
-write fails with :class:`~.storage_errors.StoreFull` and nothing is changed.  Who references what
+write fails with :class:`~.errors.StoreFull` and nothing is changed.  Who references what
 comes from a provider the app wires in (:meth:`FileStore.set_reference_provider`).
 """
 

@@ -76,8 +76,8 @@ def address_refusal(address: str, allow_private: bool) -> str | None:
     return None
 
 
-class _Refused(Exception):
-    pass
+class _DownloadRefused(Exception):
+    """A download the fetch policy (or the remote host) refuses; the message says why."""
 
 
 class _TooLarge(Exception):
@@ -120,8 +120,8 @@ class Fetcher:
                 if isinstance(outcome, bytes):
                     return outcome
                 current = outcome
-            raise _Refused(f"more than {MAX_REDIRECTS} redirects")
-        except _Refused as refused:
+            raise _DownloadRefused(f"more than {MAX_REDIRECTS} redirects")
+        except _DownloadRefused as refused:
             raise download_error(field, clip(url), str(refused)) from None
         except _TooLarge:
             raise too_large(field, clip(url), self.max_bytes) from None
@@ -150,7 +150,7 @@ class Fetcher:
             except concurrent.futures.TimeoutError:
                 raise httpx.TimeoutException("DNS resolution timed out") from None
             except OSError as error:
-                raise _Refused(f"cannot resolve {host}: {error}") from None
+                raise _DownloadRefused(f"cannot resolve {host}: {error}") from None
         finally:
             pool.shutdown(wait=False)
 
@@ -160,21 +160,21 @@ class Fetcher:
         scheme = parsed.scheme.lower()
         host = (parsed.hostname or "").lower()
         if scheme not in ("http", "https") or not host:
-            raise _Refused(f"only http(s) URLs can be downloaded, not {clip(url, 60)!r}")
+            raise _DownloadRefused(f"only http(s) URLs can be downloaded, not {clip(url, 60)!r}")
         if parsed.username or parsed.password:
-            raise _Refused("URLs with credentials are not downloaded")
+            raise _DownloadRefused("URLs with credentials are not downloaded")
         if not self.allow_hosts:
-            raise _Refused("fetch_allow_hosts is empty: list the hosts image_url may be downloaded from")
+            raise _DownloadRefused("fetch_allow_hosts is empty: list the hosts image_url may be downloaded from")
         if not host_allowed(host, self.allow_hosts):
-            raise _Refused(f"host {host} is not in fetch_allow_hosts")
+            raise _DownloadRefused(f"host {host} is not in fetch_allow_hosts")
         port = parsed.port or (443 if scheme == "https" else 80)
         addresses = self._addresses(host, port, deadline)
         if not addresses:
-            raise _Refused(f"{host} has no address")
+            raise _DownloadRefused(f"{host} has no address")
         for address in addresses:
             why = address_refusal(address, self.allow_private)
             if why is not None:
-                raise _Refused(f"{host} resolves to {why}")
+                raise _DownloadRefused(f"{host} resolves to {why}")
         address = addresses[0]
         literal = f"[{address}]" if ":" in address else address
         target = urllib.parse.urlunsplit((scheme, f"{literal}:{port}", parsed.path or "/", parsed.query, ""))
@@ -188,13 +188,13 @@ class Fetcher:
                 if response.is_redirect:
                     location = str(response.headers.get("location", ""))
                     if not location:
-                        raise _Refused(f"HTTP {response.status_code} redirect without a Location")
+                        raise _DownloadRefused(f"HTTP {response.status_code} redirect without a Location")
                     return str(urllib.parse.urljoin(url, location))
                 if not response.is_success:
-                    raise _Refused(f"HTTP {response.status_code} from {host}")
+                    raise _DownloadRefused(f"HTTP {response.status_code} from {host}")
                 encoding = response.headers.get("content-encoding", "identity").strip().lower()
                 if encoding not in ("", "identity"):
-                    raise _Refused(f"{host} sent a {encoding}-encoded body although identity was asked for")
+                    raise _DownloadRefused(f"{host} sent a {encoding}-encoded body although identity was asked for")
                 declared = response.headers.get("content-length")
                 if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
                     raise _TooLarge()

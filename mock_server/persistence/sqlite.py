@@ -1,4 +1,4 @@
-"""A persistent :class:`~.store.StateStore` in SQLite, for ``--data-dir`` and ``--workers N``.
+"""A persistent :class:`~.protocol.StateStore` in SQLite, for ``--data-dir`` and ``--workers N``.
 
 One file, ``<data_dir>/state.sqlite3`` (stdlib :mod:`sqlite3`), holds the jobs, the
 sequence counters, the request journal and (a separate table with its own methods,
@@ -21,7 +21,7 @@ choices, and why:
   ``flock`` waiter as soon as the holder lets go.  Readers never take it (WAL).
 * **Copies, not shared objects.** :meth:`get_job` parses a fresh :class:`Job`, so
   every read-modify-write must re-read inside :meth:`transaction` and end with
-  :meth:`save_job` — the rule :mod:`.store` states for every implementation.
+  :meth:`save_job` — the rule :mod:`.protocol` states for every implementation.
   A job's ``arguments`` are written once, by :meth:`add_job` (they never change
   after submit), and not re-serialised by every :meth:`save_job`.
 * **Generation claims.** Several worker processes share the store; a job is

@@ -9,11 +9,11 @@ app's event loop or any other delivery (each attempt is its own task).
 
 Module layout: the dispatcher and its errors live here; the pure rules it applies —
 the body, the retry schedule, the target policy, URL masking — in
-:mod:`.webhook_policy`; the journal's records (:class:`~.webhook_records.Delivery`,
-:class:`~.webhook_records.Attempt`) in :mod:`.webhook_records`; their persistence with
-``--data-dir`` in :mod:`.webhook_journal`.
+:mod:`.policy`; the journal's records (:class:`~.records.Delivery`,
+:class:`~.records.Attempt`) in :mod:`.records`; their persistence with
+``--data-dir`` in :mod:`.journal`.
 
-The body is :func:`~.webhook_policy.delivery_payload`; a payload that cannot be
+The body is :func:`~.policy.delivery_payload`; a payload that cannot be
 serialised is sent as ``"payload": null`` + fal's ``payload_error`` text, also on
 purpose — the submit header ``X-Fal-Mock-Webhook-Unserializable: true`` or
 :meth:`WebhookDispatcher.force_payload_error` — so receivers can test that branch.
@@ -34,7 +34,7 @@ Retries: a non-2xx answer, a connection failure or a timeout
 (``webhook_timeout_seconds``, 15 s) fails the attempt.  3xx answers are not
 followed and count as failures (retried like the others; a third-party note says
 fal gives up on them at once — uncertain).  The next attempt is due on the schedule
-of :func:`~.webhook_policy.retry_delay`, up to ``max_webhook_retries`` retries (with
+of :func:`~.policy.retry_delay`, up to ``max_webhook_retries`` retries (with
 the defaults 11 attempts over 7161 s).
 
 Time: retries are due on the app's clock.  With the wall clock (``SystemClock``,
@@ -45,7 +45,7 @@ calls :meth:`WebhookDispatcher.deliver_due`.  First attempts go out at once.
 Targets (loopback by default, nothing reaches the internet unless asked): URLs
 matched by an in-process route (:meth:`WebhookDispatcher.route`, which sends into an
 ASGI app or any httpx transport with no socket), else what
-:func:`~.webhook_policy.target_refusal` allows (loopback hosts, hosts in
+:func:`~.policy.target_refusal` allows (loopback hosts, hosts in
 ``webhook_allow_hosts``).  Anything else is recorded as a failed delivery with the
 reason and no network attempt.
 
@@ -53,7 +53,7 @@ The journal keeps every delivery and each attempt (clock time, status code, erro
 text, wall-clock duration, the headers sent).  Finished deliveries beyond
 ``webhook_journal_size`` are dropped oldest first; unfinished ones are never
 dropped.  Credentials in webhook URLs are masked in the journal and in log lines
-(:func:`~.webhook_policy.redact_url`).
+(:func:`~.policy.redact_url`).
 """
 
 from __future__ import annotations

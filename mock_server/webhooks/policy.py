@@ -1,6 +1,6 @@
 """What a webhook delivery sends, when it retries, where it may go and what its journal masks: pure rules.
 
-The dispatcher (:mod:`.webhooks`) applies them; nothing here holds state or does I/O.
+The dispatcher (:mod:`.dispatcher`) applies them; nothing here holds state or does I/O.
 
 The body (:func:`delivery_payload`), exactly as fal documents it:
 
@@ -14,7 +14,7 @@ The body (:func:`delivery_payload`), exactly as fal documents it:
 * ``"payload": null`` + fal's ``payload_error`` text when the payload cannot be
   serialised: a payload that is not a JSON object or not finite JSON, or on purpose —
   the submit header ``X-Fal-Mock-Webhook-Unserializable: true`` or
-  :meth:`~.webhooks.WebhookDispatcher.force_payload_error` — so receivers can test that branch.
+  :meth:`~.dispatcher.WebhookDispatcher.force_payload_error` — so receivers can test that branch.
 
 It is sent as compact UTF-8 JSON (:func:`encode_body`).
 

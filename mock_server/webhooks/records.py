@@ -1,7 +1,7 @@
-"""The webhook journal's records: each delivery of :class:`~.webhooks.WebhookDispatcher` and its attempts.
+"""The webhook journal's records: each delivery of :class:`~.dispatcher.WebhookDispatcher` and its attempts.
 
 * :class:`Entry` — the mutable record the dispatcher keeps per delivery (guarded by its
-  lock; persisted by :mod:`.webhook_journal` with ``--data-dir``);
+  lock; persisted by :mod:`.journal` with ``--data-dir``);
 * :class:`Delivery` — an immutable snapshot of one, as the dispatcher hands it out (the
   URL with its credentials masked, the exact body bytes sent);
 * :class:`Attempt` — one POST: clock time, status code, error text, wall-clock
@@ -81,7 +81,7 @@ class Delivery:
     #: When the next attempt is due (pending deliveries), on the app's clock.
     next_attempt_at: float | None
     delivered_at: float | None
-    #: The delivery this one re-sends (:meth:`~.webhooks.WebhookDispatcher.resend`), else None.
+    #: The delivery this one re-sends (:meth:`~.dispatcher.WebhookDispatcher.resend`), else None.
     resend_of: str | None
     #: True when the URL goes to an in-process route rather than the network.
     in_process: bool

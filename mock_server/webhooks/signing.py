@@ -16,7 +16,7 @@ fal's REST host.  The mock does the same with its own key:
   every key); the ``kid`` is ``fal-mock-`` + the first 16 hex digits of the public
   key's SHA-256 — our choice, fal's key ids are not documented.
 
-Nothing here knows about HTTP: :mod:`.webhooks` signs with it, the REST handler
+Nothing here knows about HTTP: :mod:`.dispatcher` signs with it, the REST handler
 publishes :meth:`WebhookSigner.jwks`.
 """
 

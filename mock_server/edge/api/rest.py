@@ -1,7 +1,7 @@
 """Handlers of the REST host (``rest.fal.ai`` / ``rest.alpha.fal.ai`` / ``/rest``) that belong to webhooks.
 
 ``GET /.well-known/jwks.json`` publishes the public half of the mock's webhook
-signing key (:mod:`..signing`), where fal publishes its own (protocol reference
+signing key (:mod:`...webhooks.signing`), where fal publishes its own (protocol reference
 §4).  Like fal's, it needs no credentials; receivers may cache it (fal's docs say
 up to 24 h), hence the ``Cache-Control`` header — our choice, fal's is not documented.
 """

@@ -1,7 +1,7 @@
 """Control API for webhook deliveries (``/_mock/webhooks``): the journal and what tests do to deliveries.
 
 fal has nothing like it; it is the HTTP face of
-:class:`~..webhooks.WebhookDispatcher` for a standalone server (the pytest
+:class:`~...webhooks.dispatcher.WebhookDispatcher` for a standalone server (the pytest
 fixture calls the dispatcher directly).  Scoped by ``X-Fal-Mock-Namespace`` when
 sent.  Answers are ``webhooks/journal`` (``{"paused", "idle", "deliveries"}``) or
 ``webhooks/journal-entry`` (one delivery, with its body):

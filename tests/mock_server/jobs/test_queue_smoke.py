@@ -1,4 +1,8 @@
-"""A first end-to-end look at the queue in-process (the full protocol suite lives in test_api_queue.py)."""
+"""A first end-to-end look at the queue in-process.
+
+The full protocol suite is ``tests/mock_server/edge/api/test_queue_protocol.py``; the queue core on its own
+(no HTTP) is ``test_queue.py`` here.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,87 @@
+"""The hot path: status polls and result fetches go straight to their route, past Starlette's routing layers.
+
+A polling client repeats two requests — ``GET .../requests/{id}/status`` and ``GET .../requests/{id}`` —
+many times per job; everything else is rare.  Through Starlette those two cross the exception
+middleware, the top router, the service dispatch, the queue's router (trying routes in turn) and the
+route's request/response wrapper: ~40% of a status poll's time in the app, measured
+(``benchmarks/bench_protocol.py``).  :class:`HotPath` answers them with the **same route objects** of
+the URL map (:data:`.routes.QUEUE_ROUTES`), the same service dispatch, the same access check
+(:mod:`.auth`) and handler, and the app's own exception handlers — only the walk to them is shorter.
+
+Rules:
+
+* the gateway (:mod:`.gateway`) has run every stage first (namespace, journal, limits, faults) — a
+  request only takes the hot path when no fault is queued;
+* a request takes it only if the service dispatch sends it to the queue service and one of the hot
+  routes matches it *fully* (path and method); anything else — a trailing slash, ``HEAD``, another
+  route, the proxy — goes the long way, so no URL behaves differently;
+* errors: the exception handlers the app registered (:func:`.app.create_app`) answer, looked up by
+  the exception's class as Starlette's exception middleware does; an exception without one
+  propagates to Starlette's server-error middleware (a 500), as on the long way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.convertors import StringConvertor
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
+
+from .auth import Access, AccessRoute, check, check_cdn
+from .hosts import Service
+from .routes import QUEUE_ROUTES, SERVICE_KEY, ServiceDispatch, route_path
+
+#: The routes of :data:`.routes.QUEUE_ROUTES` the hot path serves (their path templates).
+HOT_PATHS = ("/{owner}/{alias}/requests/{request_id}/status", "/{owner}/{alias}/requests/{request_id}")
+
+ExceptionHandler = Callable[[Request, Exception], Response]
+
+
+class HotPath:
+    """Finds and answers the hot requests of one app (see the module docstring)."""
+
+    def __init__(self, dispatch: ServiceDispatch, exception_handlers: Mapping[Any, ExceptionHandler]) -> None:
+        self.dispatch = dispatch
+        by_path = {item.path: item for item in QUEUE_ROUTES if isinstance(item, AccessRoute)}
+        self.routes = tuple(by_path[path] for path in HOT_PATHS)
+        for route in self.routes:  # the shortcut in :meth:`match` relies on it
+            assert route.methods == {"GET", "HEAD"}
+            assert all(type(convertor) is StringConvertor for convertor in route.param_convertors.values())
+        #: What Starlette's exception middleware would handle (500 and ``Exception`` are the server-error layer's).
+        self.handlers = {kind: handler for kind, handler in exception_handlers.items() if kind not in (500, Exception)}
+
+    def match(self, scope: Scope) -> tuple[AccessRoute, Scope] | None:
+        """The hot route answering ``scope`` and the scope it sees, or None (take the long way)."""
+        if scope["method"] != "GET":
+            return None
+        found, child = self.dispatch.matches(scope)
+        if found is not Match.FULL or child[SERVICE_KEY] is not Service.QUEUE:
+            return None
+        scope = {**scope, **child}
+        path = route_path(scope)
+        for route in self.routes:  # what ``Route.matches`` does for a GET route whose parameters are strings
+            matched = route.path_regex.match(path)
+            if matched is not None:
+                scope["endpoint"] = route.endpoint
+                scope["path_params"] = {**scope.get("path_params", {}), **matched.groupdict()}
+                return route, scope
+        return None
+
+    async def answer(self, route: AccessRoute, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        try:
+            if route.access is Access.KEY:
+                check(request.app.state.mock.settings, request)
+            elif route.access is Access.CDN:
+                check_cdn(request)
+            response: Response = await route.endpoint(request)
+        except Exception as error:
+            handler = next((self.handlers[kind] for kind in type(error).__mro__ if kind in self.handlers), None)
+            if handler is None:
+                raise
+            response = handler(request, error)
+        await response(scope, receive, send)

@@ -40,8 +40,15 @@ def _progression(value: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _version() -> str:
+    from fal_mock import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fal-mock", description="An offline, faithful stand-in for the fal.ai API.")
+    parser.add_argument("--version", action="version", version=f"fal-mock {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve a mock fal on a local socket")

@@ -125,7 +125,7 @@ def serve_refusal(args: argparse.Namespace, settings: Settings) -> str | None:
 
 def run_serve(args: argparse.Namespace) -> int:
     from .edge.app import create_app
-    from .edge.server import is_loopback, make_tls, serve
+    from .edge.server import is_loopback, loop_factory, make_tls, serve
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_args(args)
@@ -162,18 +162,19 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"fal-mock: {error}", file=sys.stderr)
             return 2
         raise
-    asyncio.run(
-        serve(
-            app,
-            host=args.host,
-            port=args.port,
-            tls=tls,
-            ready_file=args.ready_file,
-            ready_fd=args.ready_fd,
-            log_level=args.log_level,
-            access_log=not args.no_access_log,
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:  # uvloop where installed, as uvicorn's loop="auto"
+        runner.run(
+            serve(
+                app,
+                host=args.host,
+                port=args.port,
+                tls=tls,
+                ready_file=args.ready_file,
+                ready_fd=args.ready_fd,
+                log_level=args.log_level,
+                access_log=not args.no_access_log,
+            )
         )
-    )
     return 0
 
 

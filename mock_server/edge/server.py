@@ -10,7 +10,9 @@ Python client).  Once uvicorn accepts connections, the ready file is written
 atomically with ``{"url", "ca_file", "host", "port", "pid"}`` so scripts and
 tests wait for a file, never for time.  uvicorn runs the httptools protocol with the
 mock's URL and header limits (:class:`.limits.BoundedHttpToolsProtocol`) and an access
-log whose query strings are redacted (:mod:`.redaction`).
+log whose query strings are redacted (:mod:`.redaction`).  The event loop is uvicorn's
+``loop="auto"`` choice (:func:`loop_factory`: uvloop where it is installed), in one process
+as in ``--workers``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import logging
 import os
 import socket
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -143,6 +146,11 @@ def uvicorn_config(app: Any, *, tls: TLSFiles | None, log_level: str, access_log
         log_config=redaction.log_config(),
         **extra,
     )
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop uvicorn's ``loop="auto"`` picks (uvloop where installed); None: asyncio's default."""
+    return uvicorn.Config(app=None, loop="auto").get_loop_factory()
 
 
 def ready_info(host: str, port: int, tls: TLSFiles | None, **extra: Any) -> dict[str, Any]:

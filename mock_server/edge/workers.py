@@ -23,7 +23,8 @@ How it holds together:
   serving on as an orphan: a thread watches the parent pid.
 
 Without a data directory there is nothing to share, and ``--workers`` > 1 is refused
-(:func:`check_workers`): each worker would hold its own jobs and a poll reaching another
+(:func:`check_workers`); so it is where ``fcntl`` does not exist (Windows), since the workers
+serialise their writes with ``flock``: each worker would hold its own jobs and a poll reaching another
 worker would answer 404.
 """
 
@@ -44,7 +45,7 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
-from ..persistence.sqlite import ServerLock, SqliteStore, state_path
+from ..persistence.sqlite import HAVE_FLOCK, ServerLock, SqliteStore, state_path
 from ..settings import Settings
 from .server import TLSFiles, announce_ready, bind_socket, ready_info, uvicorn_config
 
@@ -72,6 +73,11 @@ def check_workers(workers: int, settings: Settings) -> None:
             f"--workers {workers} needs --data-dir DIR: worker processes share their jobs, files and journals "
             "through the data directory's SQLite store; without one each worker would hold its own jobs and a "
             "status poll reaching another worker would answer 404"
+        )
+    if workers > 1 and not HAVE_FLOCK:
+        raise WorkersRefused(
+            f"--workers {workers} needs file locks (fcntl.flock), which this platform does not have: worker "
+            "processes serialise their writes to the data directory with them; serve with one worker"
         )
 
 

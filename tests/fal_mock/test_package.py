@@ -11,11 +11,10 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import fal_mock
 import pytest
 from fal_mock.mock_server.cli import main
 from packaging.requirements import Requirement
-
-import fal_mock
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())

@@ -7,7 +7,6 @@ import httpx
 import pytest
 import respx
 from fal_mock.fixtures import UnservedFalHost
-
 from fal_mock.respx import ROUTE_NAME, mock_fal
 
 SUBMIT = "https://queue.fal.run/fal-ai/minimax-video/image-to-video"

@@ -8,7 +8,6 @@ contracts to what the API really sends.
 from __future__ import annotations
 
 import importlib.metadata
-
 import re
 from collections.abc import Callable
 from typing import Any

@@ -148,9 +148,11 @@ def uvicorn_config(app: Any, *, tls: TLSFiles | None, log_level: str, access_log
     )
 
 
-def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     """The event loop uvicorn's ``loop="auto"`` picks (uvloop where installed); None: asyncio's default."""
-    return uvicorn.Config(app=None, loop="auto").get_loop_factory()
+    from uvicorn.loops.auto import auto_loop_factory
+
+    return auto_loop_factory(use_subprocess=False)
 
 
 def ready_info(host: str, port: int, tls: TLSFiles | None, **extra: Any) -> dict[str, Any]:

@@ -102,3 +102,15 @@ def test_sdist_and_wheel_carry_the_license_and_the_whole_namespace(tmp_path: Pat
         assert "fal_mock/" + module in names, module
     with tarfile.open(next(tmp_path.glob("*.tar.gz"))) as sdist:
         assert any(name.endswith("/LICENSE") for name in sdist.getnames())
+
+
+@pytest.mark.parametrize("folder", ["mock_server", "contracts", "client", "fixtures"])
+def test_a_repository_folder_cannot_be_imported_as_a_second_copy(folder: str) -> None:
+    code = f"import {folder}"
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "ImportError" in run.stderr
+    assert f"'{folder}' is the repository's {folder}/ folder imported as a package of its own" in run.stderr
+    assert f"Import 'fal_mock.{folder}'" in run.stderr
+    fine = subprocess.run([sys.executable, "-c", f"import fal_mock.{folder}"], cwd=ROOT, capture_output=True)
+    assert fine.returncode == 0, fine.stderr

@@ -41,9 +41,11 @@ LOOPBACK_NAMES = ("localhost",)
 
 @dataclass(frozen=True)
 class TLSFiles:
-    ca_file: str
+    #: The CA clients must trust (the local one of ``--tls``); None for ``--ssl-certfile`` (a real certificate).
+    ca_file: str | None
     cert_file: str
-    key_file: str
+    #: None when ``cert_file`` holds the key too.
+    key_file: str | None
 
 
 def make_tls(directory: str | Path, hosts: tuple[str, ...] = ("127.0.0.1", "::1", "localhost")) -> TLSFiles:
@@ -131,9 +133,34 @@ class GracefulServer(uvicorn.Server):
         self._captured_signals.clear()
 
 
+class MockConfig(uvicorn.Config):
+    """uvicorn's configuration with the mock's proxy-headers middleware (:mod:`.forwarded`) in place of uvicorn's.
+
+    ``proxy_headers`` and ``forwarded_allow_ips`` mean what they mean to uvicorn (on, ``127.0.0.1``), but
+    the middleware also honours ``X-Forwarded-Host`` — the handed-out URLs need the proxy's host.  It is
+    applied in :meth:`load`, which every worker process runs too.
+    """
+
+    def load(self) -> None:
+        wanted = self.proxy_headers
+        self.proxy_headers = False
+        try:
+            super().load()
+        finally:
+            self.proxy_headers = wanted
+        if wanted:
+            from .forwarded import ForwardedHeaders
+
+            self.loaded_app = ForwardedHeaders(self.loaded_app, self.forwarded_allow_ips)
+
+
 def uvicorn_config(app: Any, *, tls: TLSFiles | None, log_level: str, access_log: bool, **extra: Any) -> uvicorn.Config:
-    """The uvicorn configuration every ``serve`` uses (one process or several): limits, TLS, redacted logs."""
-    return uvicorn.Config(
+    """The uvicorn configuration every ``serve`` uses (one process or several): limits, TLS, redacted logs.
+
+    ``extra`` carries the other uvicorn options of ``serve`` (``proxy_headers``, ``forwarded_allow_ips``,
+    ``root_path``, and for workers ``factory``/``workers``).
+    """
+    return MockConfig(
         app,
         log_level=log_level,
         access_log=access_log,
@@ -171,11 +198,17 @@ async def serve(
     ready_fd: int | None = None,
     log_level: str = "info",
     access_log: bool = True,
+    uvicorn_options: dict[str, Any] | None = None,
 ) -> None:
-    """Serve ``app`` until SIGINT/SIGTERM; write ``ready_file`` once connections are accepted."""
+    """Serve ``app`` until SIGINT/SIGTERM; write ``ready_file`` once connections are accepted.
+
+    ``uvicorn_options``: more :class:`uvicorn.Config` options (``proxy_headers``, ``forwarded_allow_ips``,
+    ``root_path``).
+    """
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
-    server = GracefulServer(uvicorn_config(app, tls=tls, log_level=log_level, access_log=access_log))
+    config = uvicorn_config(app, tls=tls, log_level=log_level, access_log=access_log, **(uvicorn_options or {}))
+    server = GracefulServer(config)
     info = ready_info(host, actual_port, tls)
 
     async def announce() -> None:
@@ -183,7 +216,7 @@ async def serve(
             if server.should_exit:
                 return
             await asyncio.sleep(0.01)
-        log.info("fal-mock is serving at %s%s", info["url"], f" (CA: {info['ca_file']})" if tls else "")
+        log.info("fal-mock is serving at %s%s", info["url"], f" (CA: {info['ca_file']})" if info["ca_file"] else "")
         announce_ready(info, ready_file=ready_file, ready_fd=ready_fd)
 
     announcer = asyncio.create_task(announce())

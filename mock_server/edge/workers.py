@@ -138,6 +138,7 @@ def serve_workers(
     ready_fd: int | None = None,
     log_level: str = "info",
     access_log: bool = True,
+    uvicorn_options: dict[str, Any] | None = None,
 ) -> int:
     """Serve with ``workers`` processes until SIGINT/SIGTERM; returns the exit status."""
     check_workers(workers, settings)
@@ -158,6 +159,7 @@ def serve_workers(
             access_log=access_log,
             factory=True,
             workers=workers,
+            **(uvicorn_options or {}),
         )
         info = ready_info(host, actual_port, tls, data_dir=settings.data_dir)
 

@@ -151,10 +151,12 @@ def uvicorn_options_from_args(args: argparse.Namespace) -> dict[str, object]:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from uvicorn.config import LOG_LEVELS  # uvicorn's names, "trace" (5) included
+
     from .edge.app import create_app
     from .edge.server import TLSFiles, is_loopback, loop_factory, make_tls, serve
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=LOG_LEVELS[args.log_level], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_args(args)
     refusal = serve_refusal(args, settings)
     if refusal:

@@ -9,6 +9,9 @@ a local CA (needed by the official Python client, which only speaks https).
 (``--ready-fd N`` writes the same line to an inherited pipe, for parents that block on it).
 ``--data-dir DIR`` keeps state on disk (:mod:`.sqlite_store`); ``--workers N`` needs it
 (:mod:`.workers`).
+uvicorn's own options keep uvicorn's spelling: ``--ssl-certfile/--ssl-keyfile``, ``--root-path``,
+``--proxy-headers/--forwarded-allow-ips`` (:mod:`.edge.forwarded`: forwarded headers believed only
+from allowed proxies), ``--log-level`` (``trace`` included) and ``--access-log/--no-access-log``.
 
 ``fal-mock env --ready-file F`` (or ``--url U [--ca-file C]``) prints the shell
 exports for the official Python client (DESIGN §2).

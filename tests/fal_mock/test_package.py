@@ -114,3 +114,20 @@ def test_a_repository_folder_cannot_be_imported_as_a_second_copy(folder: str) ->
     assert f"Import 'fal_mock.{folder}'" in run.stderr
     fine = subprocess.run([sys.executable, "-c", f"import fal_mock.{folder}"], cwd=ROOT, capture_output=True)
     assert fine.returncode == 0, fine.stderr
+
+
+def test_the_top_level_names() -> None:
+    from fal_mock.fixtures.routing import is_fal_host
+    from fal_mock.mock_server import Settings, create_app
+
+    assert fal_mock.__all__ == ["Settings", "__version__", "create_app", "is_fal_host"]
+    assert (fal_mock.Settings, fal_mock.create_app, fal_mock.is_fal_host) == (Settings, create_app, is_fal_host)
+    assert sorted(dir(fal_mock)) == sorted(fal_mock.__all__)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = fal_mock.no_such_name  # type: ignore[attr-defined]
+
+
+def test_importing_fal_mock_is_cheap() -> None:
+    code = "import sys, fal_mock; print([m for m in ('starlette', 'uvicorn', 'httpx', 'PIL') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -12,6 +12,14 @@ to check every answer against the contracts in ``fal_mock.contracts``.  ``verify
 signature (from :mod:`fal_mock.client.webhooks`).
 """
 
+if __name__ != "fal_mock.client":  # one copy only: see "Working on fal-mock" in README.md
+    raise ImportError(
+        f"{__name__!r} is the repository's client/ folder imported as a package of its own, beside "
+        "'fal_mock.client': two copies whose classes differ (a.Settings is not b.Settings). Import "
+        "'fal_mock.client' (the editable install, 'pip install -e .', maps the folder there) and do not "
+        "import the repository's folders by their own names."
+    )
+
 from ._client import AsyncFalClient, FalClient
 from ._core import CDN_URL, QUEUE_URL, REST_URL, RUN_URL
 from ._errors import (

@@ -11,6 +11,14 @@ The module-level functions use the shipped schemas; ``Contracts(directory)`` loa
 
 from __future__ import annotations
 
+if __name__ != "fal_mock.contracts":  # one copy only: see "Working on fal-mock" in README.md
+    raise ImportError(
+        f"{__name__!r} is the repository's contracts/ folder imported as a package of its own, beside "
+        "'fal_mock.contracts': two copies whose classes differ (a.Settings is not b.Settings). Import "
+        "'fal_mock.contracts' (the editable install, 'pip install -e .', maps the folder there) and do not "
+        "import the repository's folders by their own names."
+    )
+
 from typing import Any, Literal
 
 from jsonschema.protocols import Validator

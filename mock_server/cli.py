@@ -9,6 +9,9 @@ a local CA (needed by the official Python client, which only speaks https).
 (``--ready-fd N`` writes the same line to an inherited pipe, for parents that block on it).
 ``--data-dir DIR`` keeps state on disk (:mod:`.persistence.sqlite`); ``--workers N`` needs it
 (:mod:`.edge.workers`).
+uvicorn's own options keep uvicorn's spelling: ``--ssl-certfile/--ssl-keyfile``, ``--root-path``,
+``--proxy-headers/--forwarded-allow-ips`` (:mod:`.edge.forwarded`: forwarded headers believed only
+from allowed proxies), ``--log-level`` (``trace`` included) and ``--access-log/--no-access-log``.
 
 ``fal-mock env --ready-file F`` (or ``--url U [--ca-file C]``) prints the shell
 exports for the official Python client (DESIGN §2).
@@ -39,8 +42,15 @@ def _progression(value: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _version() -> str:
+    from fal_mock import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fal-mock", description="An offline, faithful stand-in for the fal.ai API.")
+    parser.add_argument("--version", action="version", version=f"fal-mock {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve a mock fal on a local socket")
@@ -65,8 +75,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ready-file", default=None, help="write {url, ca_file, ...} here once serving")
     serve.add_argument("--ready-fd", type=int, default=None, metavar="N",
                        help="write the same JSON as one line to inherited descriptor N, then close it")  # fmt: skip
-    serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
-    serve.add_argument("--no-access-log", action="store_true", help="no line per request")
+    serve.add_argument("--log-level", default="info",
+                       choices=("critical", "error", "warning", "info", "debug", "trace"))  # fmt: skip
+    serve.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True,
+                       help="a line per request (default on; --no-access-log: none)")  # fmt: skip
+    # uvicorn's own options, spelled as uvicorn spells them (see edge/forwarded.py for the proxy headers)
+    serve.add_argument("--ssl-certfile", default=None,
+                       help="serve https with this certificate (PEM) instead of --tls's local CA")  # fmt: skip
+    serve.add_argument("--ssl-keyfile", default=None, help="the key of --ssl-certfile (PEM)")
+    serve.add_argument("--proxy-headers", action=argparse.BooleanOptionalAction, default=True,
+                       help="believe X-Forwarded-Proto/-Host/-For from --forwarded-allow-ips (default on)")  # fmt: skip
+    serve.add_argument("--forwarded-allow-ips", default=None, metavar="IPS",
+                       help="comma-separated proxy addresses or networks to believe, or '*' "
+                            "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1)")  # fmt: skip
+    serve.add_argument("--root-path", default="", metavar="PATH",
+                       help="the path prefix a proxy serves the mock under (and strips), e.g. /fal")  # fmt: skip
     serve.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                        help="any other setting, e.g. --set max_queue_size=100 (repeatable)")  # fmt: skip
 
@@ -123,6 +146,12 @@ def serve_refusal(args: argparse.Namespace, settings: Settings) -> str | None:
         check_workers(args.workers, settings)
     except WorkersRefused as error:
         return str(error)
+    if args.ssl_certfile and args.tls:
+        return "--tls makes its own certificate: give it or --ssl-certfile, not both"
+    if args.ssl_keyfile and not args.ssl_certfile:
+        return "--ssl-keyfile needs --ssl-certfile"
+    if args.root_path and not args.root_path.startswith("/"):
+        return f"--root-path must start with '/' (got {args.root_path!r})"
     if not is_loopback(args.host) and not settings.control_token and not args.insecure_control:
         return (
             f"refusing to serve on {args.host} (beyond loopback) with an open control API: give --control-token "
@@ -144,11 +173,21 @@ def catalogue_refusal(settings: Settings) -> str | None:
     return None
 
 
-def run_serve(args: argparse.Namespace) -> int:
-    from .edge.app import create_app
-    from .edge.server import is_loopback, make_tls, run_event_loop, serve
+def uvicorn_options_from_args(args: argparse.Namespace) -> dict[str, object]:
+    """The uvicorn options ``serve`` passes on as given: proxy headers, the proxies to believe, the root path."""
+    options: dict[str, object] = {"proxy_headers": args.proxy_headers, "root_path": args.root_path}
+    if args.forwarded_allow_ips is not None:
+        options["forwarded_allow_ips"] = args.forwarded_allow_ips
+    return options
 
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+def run_serve(args: argparse.Namespace) -> int:
+    from uvicorn.config import LOG_LEVELS  # uvicorn's names, "trace" (5) included
+
+    from .edge.app import create_app
+    from .edge.server import TLSFiles, is_loopback, make_tls, run_event_loop, serve
+
+    logging.basicConfig(level=LOG_LEVELS[args.log_level], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_args(args)
     refusal = serve_refusal(args, settings) or catalogue_refusal(settings)
     if refusal:
@@ -166,6 +205,9 @@ def run_serve(args: argparse.Namespace) -> int:
     tls = None
     if args.tls:
         tls = make_tls(args.tls_dir or tempfile.mkdtemp(prefix="fal-mock-tls-"))
+    elif args.ssl_certfile:
+        tls = TLSFiles(None, args.ssl_certfile, args.ssl_keyfile)
+    uvicorn_options = uvicorn_options_from_args(args)
     if args.workers > 1:
         from .edge.workers import serve_workers
         from .persistence.sqlite import DataDirInUse, IncompatibleDataDir
@@ -173,7 +215,7 @@ def run_serve(args: argparse.Namespace) -> int:
         try:
             return serve_workers(settings, workers=args.workers, host=args.host, port=args.port, tls=tls,
                                  ready_file=args.ready_file, ready_fd=args.ready_fd, log_level=args.log_level,
-                                 access_log=not args.no_access_log)  # fmt: skip
+                                 access_log=args.access_log, uvicorn_options=uvicorn_options)  # fmt: skip
         except (DataDirInUse, IncompatibleDataDir) as error:
             print(f"fal-mock: {error}", file=sys.stderr)
             return 2
@@ -196,7 +238,8 @@ def run_serve(args: argparse.Namespace) -> int:
             ready_file=args.ready_file,
             ready_fd=args.ready_fd,
             log_level=args.log_level,
-            access_log=not args.no_access_log,
+            access_log=args.access_log,
+            uvicorn_options=uvicorn_options,
         )
     )
     return 0

@@ -13,7 +13,9 @@ mock's URL and header limits, header and body timeouts and a connection cap
 (:class:`.connections.GuardedHttpToolsProtocol`; ``Settings.keep_alive_seconds`` is uvicorn's
 keep-alive timeout), an access log whose query strings are redacted (:mod:`..redaction`), and
 repeated event-loop errors (failed ``accept()`` calls) logged at most once per
-``Settings.log_repeat_seconds`` (:func:`.connections.install_log_limits`).
+``Settings.log_repeat_seconds`` (:func:`.connections.install_log_limits`).  The event loop is uvicorn's
+``loop="auto"`` choice (:func:`loop_factory`: uvloop where it is installed), in one process
+as in ``--workers``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import logging
 import os
 import socket
 import tempfile
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -44,9 +46,11 @@ LOOPBACK_NAMES = ("localhost",)
 
 @dataclass(frozen=True)
 class TLSFiles:
-    ca_file: str
+    #: The CA clients must trust (the local one of ``--tls``); None for ``--ssl-certfile`` (a real certificate).
+    ca_file: str | None
     cert_file: str
-    key_file: str
+    #: None when ``cert_file`` holds the key too.
+    key_file: str | None
 
 
 def make_tls(directory: str | Path, hosts: tuple[str, ...] = ("127.0.0.1", "::1", "localhost")) -> TLSFiles:
@@ -134,16 +138,39 @@ class GracefulServer(uvicorn.Server):
         self._captured_signals.clear()
 
 
+class MockConfig(uvicorn.Config):
+    """uvicorn's configuration with the mock's proxy-headers middleware (:mod:`.forwarded`) in place of uvicorn's.
+
+    ``proxy_headers`` and ``forwarded_allow_ips`` mean what they mean to uvicorn (on, ``127.0.0.1``), but
+    the middleware also honours ``X-Forwarded-Host`` — the handed-out URLs need the proxy's host.  It is
+    applied in :meth:`load`, which every worker process runs too.
+    """
+
+    def load(self) -> None:
+        wanted = self.proxy_headers
+        self.proxy_headers = False
+        try:
+            super().load()
+        finally:
+            self.proxy_headers = wanted
+        if wanted:
+            from .forwarded import ForwardedHeaders
+
+            self.loaded_app = ForwardedHeaders(self.loaded_app, self.forwarded_allow_ips)
+
+
 def uvicorn_config(
     app: Any, *, tls: TLSFiles | None, log_level: str, access_log: bool, settings: Settings | None = None, **extra: Any
 ) -> uvicorn.Config:
     """The uvicorn configuration every ``serve`` uses (one process or several): limits, TLS, redacted logs.
 
-    ``settings`` default to the app's own (an import string's app has none here: pass them).
+    ``settings`` default to the app's own (an import string's app has none here: pass them). ``extra``
+    carries the other uvicorn options of ``serve`` (``proxy_headers``, ``forwarded_allow_ips``,
+    ``root_path``, and for workers ``factory``/``workers``).
     """
     settings = settings or settings_of(app)
     limit = raise_open_file_limit()
-    config = uvicorn.Config(
+    config = MockConfig(
         app,
         log_level=log_level,
         access_log=access_log,
@@ -162,6 +189,13 @@ def uvicorn_config(
     return config
 
 
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """The event loop uvicorn's ``loop="auto"`` picks (uvloop where installed); None: asyncio's default."""
+    from uvicorn.loops.auto import auto_loop_factory
+
+    return auto_loop_factory(use_subprocess=False)
+
+
 def ready_info(host: str, port: int, tls: TLSFiles | None, **extra: Any) -> dict[str, Any]:
     """What the ready file says about a serving process: ``{"url", "ca_file", "host", "port", "pid", ...}``."""
     return {"url": url_for(host, port, tls is not None), "ca_file": tls.ca_file if tls else None,
@@ -173,9 +207,7 @@ def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
     installed (it is, with ``uvicorn[standard]``), else asyncio's.  ``asyncio.run`` alone would always take
     asyncio's loop, ~25% slower per request than uvloop's on status polls (``benchmarks/bench_protocol.py``).
     """
-    from uvicorn.loops.auto import auto_loop_factory
-
-    with asyncio.Runner(loop_factory=auto_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
         runner.run(main)
 
 
@@ -189,11 +221,17 @@ async def serve(
     ready_fd: int | None = None,
     log_level: str = "info",
     access_log: bool = True,
+    uvicorn_options: dict[str, Any] | None = None,
 ) -> None:
-    """Serve ``app`` until SIGINT/SIGTERM; write ``ready_file`` once connections are accepted."""
+    """Serve ``app`` until SIGINT/SIGTERM; write ``ready_file`` once connections are accepted.
+
+    ``uvicorn_options``: more :class:`uvicorn.Config` options (``proxy_headers``, ``forwarded_allow_ips``,
+    ``root_path``).
+    """
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
-    server = GracefulServer(uvicorn_config(app, tls=tls, log_level=log_level, access_log=access_log))
+    config = uvicorn_config(app, tls=tls, log_level=log_level, access_log=access_log, **(uvicorn_options or {}))
+    server = GracefulServer(config)
     info = ready_info(host, actual_port, tls)
 
     async def announce() -> None:
@@ -201,7 +239,7 @@ async def serve(
             if server.should_exit:
                 return
             await asyncio.sleep(0.01)
-        log.info("fal-mock is serving at %s%s", info["url"], f" (CA: {info['ca_file']})" if tls else "")
+        log.info("fal-mock is serving at %s%s", info["url"], f" (CA: {info['ca_file']})" if info["ca_file"] else "")
         announce_ready(info, ready_file=ready_file, ready_fd=ready_fd)
 
     announcer = asyncio.create_task(announce())

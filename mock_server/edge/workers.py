@@ -23,7 +23,8 @@ How it holds together:
   serving on as an orphan: a thread watches the parent pid.
 
 Without a data directory there is nothing to share, and ``--workers`` > 1 is refused
-(:func:`check_workers`): each worker would hold its own jobs and a poll reaching another
+(:func:`check_workers`); so it is where ``fcntl`` does not exist (Windows), since the workers
+serialise their writes with ``flock``: each worker would hold its own jobs and a poll reaching another
 worker would answer 404.
 """
 
@@ -44,7 +45,7 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.supervisors import Multiprocess
 
-from ..persistence.sqlite import ServerLock, SqliteStore, state_path
+from ..persistence.sqlite import HAVE_FLOCK, ServerLock, SqliteStore, state_path
 from ..settings import Settings
 from .connections import install_log_limits
 from .server import TLSFiles, announce_ready, bind_socket, ready_info, uvicorn_config
@@ -73,6 +74,11 @@ def check_workers(workers: int, settings: Settings) -> None:
             f"--workers {workers} needs --data-dir DIR: worker processes share their jobs, files and journals "
             "through the data directory's SQLite store; without one each worker would hold its own jobs and a "
             "status poll reaching another worker would answer 404"
+        )
+    if workers > 1 and not HAVE_FLOCK:
+        raise WorkersRefused(
+            f"--workers {workers} needs file locks (fcntl.flock), which this platform does not have: worker "
+            "processes serialise their writes to the data directory with them; serve with one worker"
         )
 
 
@@ -134,6 +140,7 @@ def serve_workers(
     ready_fd: int | None = None,
     log_level: str = "info",
     access_log: bool = True,
+    uvicorn_options: dict[str, Any] | None = None,
 ) -> int:
     """Serve with ``workers`` processes until SIGINT/SIGTERM; returns the exit status."""
     check_workers(workers, settings)
@@ -155,6 +162,7 @@ def serve_workers(
             settings=settings,
             factory=True,
             workers=workers,
+            **(uvicorn_options or {}),
         )
         info = ready_info(host, actual_port, tls, data_dir=settings.data_dir)
 

@@ -3,7 +3,7 @@
 * :mod:`.protocol` — the contract (jobs, counters, the request journal, webhook deliveries);
 * :mod:`.memory` — in this process (the default);
 * :mod:`.sqlite` — ``<data_dir>/state.sqlite3`` for ``--data-dir`` and ``--workers N`` (imported only
-  then: it needs ``fcntl``, which not every platform has).
+  then; where ``fcntl`` does not exist it serves one process, and ``--workers`` is refused).
 """
 
 from __future__ import annotations

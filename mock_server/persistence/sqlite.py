@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import sqlite3
@@ -54,6 +53,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..jobs.model import PRIORITY_RANK, Job, JobState
+
+try:
+    import fcntl
+
+    #: Whether this platform has ``flock`` (not Windows).  Without it a single process still works
+    #: (its writers are serialised by a thread lock and ``BEGIN IMMEDIATE``), but a second server on the
+    #: same directory is not detected and ``--workers`` is refused (:func:`..edge.workers.check_workers`).
+    HAVE_FLOCK = True
+except ImportError:  # pragma: no cover - exercised by tests that hide the module
+    HAVE_FLOCK = False
 
 #: Bumped whenever the tables change incompatibly (stored in ``PRAGMA user_version``).
 SCHEMA_VERSION = 2
@@ -186,7 +195,8 @@ class SqliteStore:
                 finally:
                     self._depth -= 1
                 return
-            fcntl.flock(self._write_lock.fileno(), fcntl.LOCK_EX)
+            if HAVE_FLOCK:
+                fcntl.flock(self._write_lock.fileno(), fcntl.LOCK_EX)
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._depth = 1
@@ -200,7 +210,8 @@ class SqliteStore:
                 finally:
                     self._depth = 0
             finally:
-                fcntl.flock(self._write_lock.fileno(), fcntl.LOCK_UN)
+                if HAVE_FLOCK:
+                    fcntl.flock(self._write_lock.fileno(), fcntl.LOCK_UN)
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         with self._lock:
@@ -587,7 +598,8 @@ class ServerLock:
         self.path = folder / SERVER_LOCK_FILE
         self._handle: IO[str] | None = open(self.path, "a+")  # noqa: SIM115 - held until release()
         try:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if HAVE_FLOCK:
+                fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             self._handle.seek(0)
             holder = self._handle.read().strip() or "another process"
@@ -606,7 +618,8 @@ class ServerLock:
 
     def release(self) -> None:
         if self._handle is not None:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+            if HAVE_FLOCK:
+                fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None
 

@@ -7,7 +7,7 @@ document at ``GET /_mock/openapi.json``:
 ======  ==============================  ===================================================
 GET     ``/``                           the dashboard (HTML, :mod:`.dashboard`)
 GET     ``/dashboard.json``             the dashboard's parts (JSON), for its in-place updates
-GET     ``/health``                     liveness, served endpoints, the clock's time
+GET     ``/health``                     liveness, served endpoints, the clock's time, fal-mock's version
 GET     ``/openapi.json``               this API's OpenAPI 3.1 document
 GET     ``/settings``                   the settings (secrets masked)
 POST    ``/reset``                      forget jobs, journal, files, faults, webhooks
@@ -259,9 +259,11 @@ def _flag(request: Request, name: str) -> bool:
 
 
 async def health(request: Request) -> Response:
-    """Liveness: the served endpoints and the clock's time (no token needed)."""
+    """Liveness: the served endpoints, the clock's time and fal-mock's version (no token needed)."""
+    from fal_mock import __version__
+
     mock = services(request)
-    body = {"status": "ok", "endpoints": mock.registry.ids(), "now": mock.clock.now()}
+    body = {"status": "ok", "endpoints": mock.registry.ids(), "now": mock.clock.now(), "version": __version__}
     return _json(mock, body, "control/health")
 
 

@@ -7,6 +7,7 @@ contracts to what the API really sends.
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 from collections.abc import Callable
 from typing import Any
@@ -248,6 +249,7 @@ async def test_health_settings_and_reset(app: Starlette) -> None:
         reset = (await client.post("/_mock/reset")).json()
     assert health["status"] == "ok"
     assert MINIMAX in health["endpoints"]
+    assert health["version"] == importlib.metadata.version("fal-mock")
     assert settings["check_contracts"] is True
     assert reset["jobs_dropped"] == 1
 

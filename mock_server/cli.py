@@ -11,7 +11,9 @@ a local CA (needed by the official Python client, which only speaks https).
 (:mod:`.workers`).
 
 ``fal-mock env --ready-file F`` (or ``--url U [--ca-file C]``) prints the shell
-exports for the official Python client (DESIGN §2).
+exports for the official Python client (DESIGN §2); ``fal-mock run --ready-file F -- CMD``
+starts CMD with them (:mod:`.standalone`: an opt-in start-up hook points ``fal_client``'s storage
+URLs at the mock too, and ``SSL_CERT_FILE`` is a bundle of the usual roots plus the mock's CA).
 """
 
 from __future__ import annotations
@@ -75,6 +77,20 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--ready-file", default=None, help="the ready file of a running 'fal-mock serve'")
     env.add_argument("--url", default=None, help="the server's base URL (https://127.0.0.1:PORT)")
     env.add_argument("--ca-file", default=None, help="the CA file of a --tls server")
+
+    run = commands.add_parser(
+        "run",
+        help="run a command with the environment 'fal-mock env' prints (fal_client in it talks only to the mock)",
+        description="Run CMD with FAL_KEY (unless set), FAL_RUN_HOST, FAL_QUEUE_RUN_HOST, FAL_MOCK_URL, "
+        "SSL_CERT_FILE (system roots + the mock's CA) and PYTHONPATH starting with fal-mock's start-up hook: a "
+        "directory holding only sitecustomize.py, which points the official fal_client's run, queue and storage "
+        "URLs at FAL_MOCK_URL when fal_client is imported (and does nothing without FAL_MOCK_URL). "
+        "Example: fal-mock run --ready-file /tmp/fal-mock.json -- python app.py",
+    )
+    run.add_argument("--ready-file", default=None, help="the ready file of a running 'fal-mock serve'")
+    run.add_argument("--url", default=None, help="the server's base URL (https://127.0.0.1:PORT)")
+    run.add_argument("--ca-file", default=None, help="the CA file of a --tls server")
+    run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARG ...]", help="the command to run")
     return parser
 
 
@@ -170,47 +186,104 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def env_lines(url: str, ca_file: str | None) -> list[str]:
-    """Shell exports pointing the official Python client (and our own tools) at ``url``."""
-    parsed = urllib.parse.urlsplit(url)
-    hostport = parsed.netloc + parsed.path.rstrip("/")
+def env_lines(url: str, ca_file: str | None, ca_bundle: str | None = None) -> list[str]:
+    """Shell exports pointing the official Python client (and our own tools) at ``url`` (see :mod:`.standalone`)."""
+    from .standalone import DEFAULT_KEY, client_environment
+
+    trust = ca_bundle or (_bundle(ca_file) if ca_file else None)
+    environment = client_environment(url, ssl_cert_file=trust, key=None if os.environ.get("FAL_KEY") else DEFAULT_KEY)
     lines = []
-    if not os.environ.get("FAL_KEY"):
-        lines.append("export FAL_KEY=fal-mock-key:fal-mock-secret")
-    lines += [
-        f"export FAL_RUN_HOST={shlex.quote(hostport + '/run')}",
-        f"export FAL_QUEUE_RUN_HOST={shlex.quote(hostport + '/queue')}",
-        f"export FAL_MOCK_URL={shlex.quote(url.rstrip('/'))}",
-    ]
-    if ca_file:
-        lines.append(f"export SSL_CERT_FILE={shlex.quote(ca_file)}")
-    if parsed.scheme != "https":
-        lines.append("# note: the official Python client only speaks https: start the server with --tls")
+    for name, value in environment.items():
+        if name == "PYTHONPATH":  # keep what the shell has, after the hook's directory
+            python_path = value.split(os.pathsep, 1)[0]
+            lines.append(f'export PYTHONPATH={shlex.quote(python_path)}"${{PYTHONPATH:+:$PYTHONPATH}}"')
+        else:
+            lines.append(f"export {name}={shlex.quote(value)}")
+    if urllib.parse.urlsplit(url).scheme != "https":
+        lines.append("# note: real fal is https only; start the server with --tls to test TLS too")
     lines.append(
-        "# uploads: fal_client's storage hosts are constants; before the first upload run\n"
-        f"#   import fal_client.client as c; c.REST_URL = {url.rstrip('/') + '/rest'!r}; "
-        f"c.CDN_URL = {url.rstrip('/') + '/cdn'!r}"
+        "# fal_client's storage hosts follow FAL_MOCK_URL through fal-mock's start-up hook (the PYTHONPATH entry, "
+        "see 'fal-mock run --help'); SSL_CERT_FILE is the system roots plus the mock's CA"
     )
     return lines
 
 
-def run_env(args: argparse.Namespace) -> int:
-    url, ca_file = args.url, args.ca_file
+def _bundle(ca_file: str) -> str:
+    from .standalone import bundle_for
+
+    return bundle_for(ca_file)
+
+
+def _server_facts(args: argparse.Namespace, command: str) -> tuple[str, str | None, str | None] | str:
+    """``(url, ca_file, ca_bundle)`` from ``--ready-file`` or ``--url``/``--ca-file``; a one-line error otherwise."""
+    url, ca_file, ca_bundle = args.url, args.ca_file, None
     if args.ready_file:
-        with open(args.ready_file) as handle:
-            info = json.load(handle)
+        try:
+            with open(args.ready_file) as handle:
+                info = json.load(handle)
+        except FileNotFoundError:
+            return (f"fal-mock {command}: no ready file at {args.ready_file}: start the server first "
+                    f"(fal-mock serve --tls --ready-file {args.ready_file}) or give --url")  # fmt: skip
+        except (OSError, ValueError) as error:
+            return f"fal-mock {command}: cannot read the ready file {args.ready_file}: {error}"
         url, ca_file = info["url"], ca_file or info.get("ca_file")
+        ca_bundle = None if args.ca_file else info.get("ca_bundle")
     if not url:
-        print("fal-mock env: give --ready-file or --url", file=sys.stderr)
+        return f"fal-mock {command}: give --ready-file FILE (written by 'fal-mock serve --ready-file') or --url URL"
+    return url, ca_file, ca_bundle
+
+
+def run_env(args: argparse.Namespace) -> int:
+    facts = _server_facts(args, "env")
+    if isinstance(facts, str):
+        print(facts, file=sys.stderr)
         return 2
-    print("\n".join(env_lines(url, ca_file)))
+    try:
+        print("\n".join(env_lines(*facts)))
+    except (ValueError, OSError) as error:
+        print(f"fal-mock env: {error}", file=sys.stderr)
+        return 2
     return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``fal-mock run [--ready-file F | --url U] -- CMD ...``: exec CMD with the client environment."""
+    from .standalone import DEFAULT_KEY, client_environment
+
+    command = list(args.cmd)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        print("fal-mock run: give the command after --, e.g. fal-mock run --ready-file F -- python app.py",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    facts = _server_facts(args, "run")
+    if isinstance(facts, str):
+        print(facts, file=sys.stderr)
+        return 2
+    url, ca_file, ca_bundle = facts
+    try:
+        trust = ca_bundle or (_bundle(ca_file) if ca_file else None)
+        extra = client_environment(url, ssl_cert_file=trust, key=None if os.environ.get("FAL_KEY") else DEFAULT_KEY,
+                                   existing_python_path=os.environ.get("PYTHONPATH"))  # fmt: skip
+    except (ValueError, OSError) as error:
+        print(f"fal-mock run: {error}", file=sys.stderr)
+        return 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(command[0], command, {**os.environ, **extra})
+    except OSError as error:
+        print(f"fal-mock run: cannot start {command[0]!r}: {error.strerror or error}", file=sys.stderr)
+        return 127
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return run_serve(args)
+    if args.command == "run":
+        return run_command(args)
     return run_env(args)
 
 

@@ -6,8 +6,10 @@ port is known before uvicorn starts) and sets ``TCP_NODELAY`` on it before
 client's delayed ACK (~43 ms a request, measured).  With ``tls=True`` a local CA
 and a certificate for ``127.0.0.1``, ``::1`` and ``localhost`` are made with
 trustme; the CA file is what clients trust (``SSL_CERT_FILE`` for the official
-Python client).  Once uvicorn accepts connections, the ready file is written
-atomically with ``{"url", "ca_file", "host", "port", "pid"}`` so scripts and
+Python client); ``ca_bundle`` is that CA appended to the roots the machine trusts anyway
+(:mod:`..standalone`), the file ``SSL_CERT_FILE`` should name so other HTTPS keeps working.  Once uvicorn
+accepts connections, the ready file is written
+atomically with ``{"url", "ca_file", "ca_bundle", "host", "port", "pid"}`` so scripts and
 tests wait for a file, never for time.  uvicorn runs the httptools protocol with the
 mock's URL and header limits (:class:`.limits.BoundedHttpToolsProtocol`) and an access
 log whose query strings are redacted (:mod:`.redaction`).
@@ -30,6 +32,7 @@ from typing import Any
 import uvicorn
 
 from .. import redaction
+from ..standalone import BUNDLE_NAME, write_trust_bundle
 from .limits import BoundedHttpToolsProtocol
 
 log = logging.getLogger("fal_mock.server")
@@ -41,6 +44,8 @@ class TLSFiles:
     ca_file: str
     cert_file: str
     key_file: str
+    #: System/certifi roots plus the CA (:func:`..standalone.write_trust_bundle`): what ``SSL_CERT_FILE`` names.
+    bundle_file: str | None = None
 
 
 def make_tls(directory: str | Path, hosts: tuple[str, ...] = ("127.0.0.1", "::1", "localhost")) -> TLSFiles:
@@ -60,7 +65,8 @@ def make_tls(directory: str | Path, hosts: tuple[str, ...] = ("127.0.0.1", "::1"
         extra.write_to_path(str(cert_file), append=True)
     server_cert.private_key_pem.write_to_path(str(key_file))
     os.chmod(key_file, 0o600)
-    return TLSFiles(str(ca_file), str(cert_file), str(key_file))
+    bundle = write_trust_bundle(str(ca_file), str(folder / BUNDLE_NAME))
+    return TLSFiles(str(ca_file), str(cert_file), str(key_file), bundle)
 
 
 def is_loopback(host: str) -> bool:
@@ -148,6 +154,7 @@ def uvicorn_config(app: Any, *, tls: TLSFiles | None, log_level: str, access_log
 def ready_info(host: str, port: int, tls: TLSFiles | None, **extra: Any) -> dict[str, Any]:
     """What the ready file says about a serving process: ``{"url", "ca_file", "host", "port", "pid", ...}``."""
     return {"url": url_for(host, port, tls is not None), "ca_file": tls.ca_file if tls else None,
+            "ca_bundle": tls.bundle_file if tls else None,
             "host": host, "port": port, "pid": os.getpid(), **extra}  # fmt: skip
 
 

@@ -85,6 +85,10 @@ class Settings:
     #: Clock of an app built without one: system (wall clock) or manual (moves only through the control API,
     #: ``POST /_mock/clock/advance``, or the pytest fixture's ``clock.advance``).
     clock: str = "system"
+    #: Where a manual clock starts (Unix seconds, e.g. 1767225600 = 2026-01-01T00:00:00Z). None: 2026-01-01 for an
+    #: app, and for the pytest fixture the wall time when the pytest session started (whole seconds), so a receiver's
+    #: freshness check accepts its webhooks; pin it where ids and timestamps must be identical across runs.
+    clock_start: float | None = None
     #: Wall seconds a process's claim on generating a job lasts unless renewed (workers sharing a data dir).
     generation_lease_seconds: float = 10.0
     #: Webhook targets beyond loopback and in-process routes (exact names or ``*.suffix``; ``*`` allows any host).
@@ -173,6 +177,8 @@ class Settings:
                 raise ValueError(f"{spec.name} must be a non-negative integer, not {value!r}")
             if spec.name.endswith("_seconds") and (not isinstance(value, int | float) or value < 0):
                 raise ValueError(f"{spec.name} must be a non-negative number of seconds, not {value!r}")
+        if self.clock_start is not None and (not isinstance(self.clock_start, int | float) or self.clock_start < 0):
+            raise ValueError(f"clock_start must be Unix seconds (>= 0) or none, not {self.clock_start!r}")
         if self.realistic_concurrency < 1:
             raise ValueError("realistic_concurrency must be >= 1")
         if self.realistic_time_scale <= 0:

@@ -48,7 +48,9 @@ def create_app(
     ``store`` defaults to memory, or to the SQLite store of ``settings.data_dir`` when one is set.
     """
     settings = settings or Settings()
-    mock = build_services(settings, clock or (ManualClock() if settings.clock == "manual" else SystemClock()), store)
+    if clock is None and settings.clock == "manual":
+        clock = ManualClock() if settings.clock_start is None else ManualClock(settings.clock_start)
+    mock = build_services(settings, clock or SystemClock(), store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

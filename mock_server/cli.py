@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import logging
 import os
 import shlex
+import socket
 import sys
 import tempfile
 import urllib.parse
 from collections.abc import Sequence
 
-from .settings import Settings
+from .settings import Settings, UnknownSetting, describe_settings
 from .settings import check_progression as _check_progression
 
 log = logging.getLogger("fal_mock")
@@ -50,14 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: loopback only)")
     serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one; default 8000)")
     serve.add_argument("--tls", action="store_true", help="serve https with a fresh local CA (trustme)")
-    serve.add_argument("--tls-dir", default=None, help="where to write the CA and certificate (default: a temp dir)")
+    serve.add_argument("--tls-dir", default=None,
+                       help="where to write the CA, certificate and trust bundle (default: a temp dir)")  # fmt: skip
     serve.add_argument("--seed", type=int, default=None, help="seed of ids, keys and videos (default 0)")
     serve.add_argument("--progression", type=_progression, default=None,
                        help="immediate | polls:N | realistic | manual (default realistic)")  # fmt: skip
-    serve.add_argument("--video-profile", choices=("preview", "realistic"), default=None)
-    serve.add_argument("--auth", choices=("format", "keys", "off"), default=None)
+    serve.add_argument("--video-profile", choices=("preview", "realistic"), default=None,
+                       help="preview: small, fast videos (default); realistic: the models' real sizes and lengths")
+    serve.add_argument("--auth", choices=("format", "keys", "off"), default=None,
+                       help="format: any well-formed key is accepted (default); keys: only the --key values; "
+                            "off: no Authorization needed")  # fmt: skip
     serve.add_argument("--key", action="append", default=None, help="an accepted key (with --auth keys); repeatable")
-    serve.add_argument("--image-url-policy", choices=("placeholder", "fetch", "error"), default=None)
+    serve.add_argument("--image-url-policy", choices=("placeholder", "fetch", "error"), default=None,
+                       help="an image_url that is neither a data URI nor a file of this mock: placeholder (a frame "
+                            "drawn from the URL; default), fetch (download it: --set fetch_allow_hosts=...), or "
+                            "error (file_download_error)")  # fmt: skip
     serve.add_argument("--control-token", default=None, help="token the /_mock control API requires")
     serve.add_argument("--insecure-control", action="store_true",
                        help="beyond loopback, serve the control API without a token (refused otherwise)")  # fmt: skip
@@ -71,9 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     serve.add_argument("--no-access-log", action="store_true", help="no line per request")
     serve.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                       help="any other setting, e.g. --set max_queue_size=100 (repeatable)")  # fmt: skip
+                       help="any other setting, e.g. --set max_queue_size=100 (repeatable; also FAL_MOCK_<NAME> "
+                            "variables); 'fal-mock settings' or --set help lists them all")  # fmt: skip
 
-    env = commands.add_parser("env", help="print the exports that point the official Python client at a server")
+    env = commands.add_parser("env", help="print the exports that point the official Python client at a server",
+                              description="Print shell exports (eval \"$(fal-mock env --ready-file F)\") that "
+                              "point the official Python client at a running server; see 'fal-mock run --help'.")
     env.add_argument("--ready-file", default=None, help="the ready file of a running 'fal-mock serve'")
     env.add_argument("--url", default=None, help="the server's base URL (https://127.0.0.1:PORT)")
     env.add_argument("--ca-file", default=None, help="the CA file of a --tls server")
@@ -91,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--url", default=None, help="the server's base URL (https://127.0.0.1:PORT)")
     run.add_argument("--ca-file", default=None, help="the CA file of a --tls server")
     run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARG ...]", help="the command to run")
+
+    listing = commands.add_parser("settings", help="list every setting with its default and meaning",
+                                  description="Every setting 'fal-mock serve --set NAME=VALUE', FAL_MOCK_<NAME> "
+                                  "and @pytest.mark.fal_mock(name=value) accept, with its default and meaning.")
+    listing.add_argument("filter", nargs="?", default="", help="only settings whose name contains this text")
     return parser
 
 
@@ -99,7 +116,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     for item in args.set:
         name, sep, value = item.partition("=")
         if not sep:
-            raise SystemExit(f"fal-mock: --set expects NAME=VALUE, got {item!r}")
+            raise SystemExit(f"fal-mock: --set expects NAME=VALUE, got {item!r} ('fal-mock settings' lists the names)")
         values[name.strip()] = value
     for name in ("seed", "progression", "video_profile", "auth", "image_url_policy", "control_token", "data_dir"):
         value = getattr(args, name)
@@ -110,6 +127,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     try:
         base = Settings.from_env(os.environ)
         return Settings.from_mapping(values, base=base)
+    except UnknownSetting as error:
+        raise SystemExit(f"fal-mock: {error.short()} in --set; 'fal-mock settings' lists every setting") from None
     except ValueError as error:
         raise SystemExit(f"fal-mock: {error}") from None
 
@@ -278,10 +297,64 @@ def run_command(args: argparse.Namespace) -> int:
         return 127
 
 
+def ready_file_problem(path: str | None) -> str | None:
+    """Why ``serve`` could not write its ready file at ``path`` (None: it can), checked before serving."""
+    if not path:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        return (f"fal-mock: cannot create {folder} for the ready file ({error.strerror}): give --ready-file a path "
+                "in a directory you can write, e.g. --ready-file /tmp/fal-mock.json")  # fmt: skip
+    if os.path.isdir(path) or not os.access(folder, os.W_OK):
+        return (f"fal-mock: cannot write the ready file {path} (a directory, or {folder} is not writable): give "
+                "--ready-file a file path in a directory you can write, e.g. --ready-file /tmp/fal-mock.json")
+    return None
+
+
+def os_error_line(error: OSError, args: argparse.Namespace) -> str:
+    """One line for an OSError while starting ``serve``: binding the port, or a file it could not write."""
+    if error.errno == errno.EADDRINUSE:
+        return (f"fal-mock: port {args.port} on {args.host} is already in use (another fal-mock serve?): stop "
+                "that process, pick another port with --port N, or let the system choose with --port 0 "
+                "--ready-file FILE")  # fmt: skip
+    if error.errno == errno.EACCES and error.filename is None:
+        return (f"fal-mock: not allowed to listen on port {args.port} (ports below 1024 need privileges): use "
+                "--port 8000, or --port 0 for a free one")  # fmt: skip
+    if error.errno in (errno.EADDRNOTAVAIL, socket.EAI_NONAME) and error.filename is None:
+        return f"fal-mock: cannot listen on {args.host}: not an address of this machine (use --host 127.0.0.1)"
+    where = f" ({error.filename})" if error.filename else ""
+    return f"fal-mock: {error.strerror or error}{where}"
+
+
+def run_settings(only: str = "") -> int:
+    lines = describe_settings(only)
+    if not lines:
+        print(f"fal-mock settings: no setting name contains {only!r}", file=sys.stderr)
+        return 2
+    print("# fal-mock settings: NAME = DEFAULT (fal-mock serve --set NAME=VALUE; env FAL_MOCK_<NAME>; "
+          "@pytest.mark.fal_mock(NAME=...)).\n# 'fal-mock serve' starts with progression = realistic.")  # fmt: skip
+    print("\n".join(lines))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "settings":
+        return run_settings(args.filter)
     if args.command == "serve":
-        return run_serve(args)
+        if any(item.strip() in ("help", "list", "?") for item in args.set):
+            return run_settings()
+        problem = ready_file_problem(args.ready_file)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
+        try:
+            return run_serve(args)
+        except OSError as error:  # one line with the fix, not a traceback
+            print(os_error_line(error, args), file=sys.stderr)
+            return 2
     if args.command == "run":
         return run_command(args)
     return run_env(args)

@@ -33,6 +33,7 @@ import uvicorn
 
 from .. import redaction
 from ..standalone import BUNDLE_NAME, write_trust_bundle
+from .banner import startup_lines
 from .limits import BoundedHttpToolsProtocol
 
 log = logging.getLogger("fal_mock.server")
@@ -181,6 +182,8 @@ async def serve(
                 return
             await asyncio.sleep(0.01)
         log.info("fal-mock is serving at %s%s", info["url"], f" (CA: {info['ca_file']})" if tls else "")
+        for line in startup_lines(info, getattr(getattr(app, "state", None), "mock", None), ready_file):
+            log.info("%s", line)
         announce_ready(info, ready_file=ready_file, ready_fd=ready_fd)
 
     announcer = asyncio.create_task(announce())

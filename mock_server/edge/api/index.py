@@ -47,7 +47,7 @@ def facts(request: Request) -> dict[str, Any]:
         },
         "endpoints": endpoints,
         "progression": mock.settings.progression,
-        "python_client": "eval \"$(fal-mock env --ready-file FILE)\" or fal-mock run --ready-file FILE -- python app.py",
+        "python_client": 'eval "$(fal-mock env --ready-file FILE)" or fal-mock run --ready-file FILE -- python app.py',
     }
 
 

@@ -36,7 +36,8 @@ async def test_a_realistic_sync_run_takes_its_queue_wait_and_inference_on_the_cl
     spent = control.now() - before
     assert job.planned_inference_seconds > 1
     assert spent >= job.planned_queue_seconds + job.planned_inference_seconds  # blocked like fal.run
-    assert job.completed_at is not None and job.completed_at - job.submitted_at >= job.planned_inference_seconds
+    assert job.completed_at is not None
+    assert job.completed_at - job.submitted_at >= job.planned_inference_seconds
 
 
 async def test_an_immediate_sync_run_takes_no_clock_time(make_app: Callable[..., Starlette]) -> None:

@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from fal_mock.mock_server import create_app
 from fal_mock.mock_server.cli import build_parser, main
+from fal_mock.mock_server.edge.banner import expected_job_time
 from fal_mock.mock_server.settings import Settings
 
 from tests.support import ServeProcess
@@ -100,10 +102,30 @@ def test_the_startup_log_says_where_to_look_and_an_https_client_on_plain_http_he
         assert server.process is not None
         server.stop()
     log = server.output()
+    services = create_app(Settings(progression="realistic")).state.mock
+    ids = services.registry.ids()
     assert f"dashboard: {server.url}/_mock/" in log
-    assert "progression: realistic: a job takes about 4-42 s on the wall clock" in log
-    assert "endpoints: 2 served: fal-ai/decart/lucy-5b/image-to-video, fal-ai/minimax-video/image-to-video" in log
+    assert f"progression: realistic: {expected_job_time(services)}" in log
+    assert "a job takes about " in expected_job_time(services)
+    assert f"endpoints: {len(ids)} served: {ids[0]}, " in log
     assert f'eval "$(fal-mock env --url {server.url})"' in log
     assert "started a TLS handshake on this plain-HTTP port: it speaks https" in log
     assert "restart with 'fal-mock serve --tls'" in log
     assert "Invalid HTTP request received" not in log
+
+
+def test_the_expected_job_time_follows_the_progression() -> None:
+    def words(**changes: object) -> str:
+        return expected_job_time(create_app(Settings(**changes)).state.mock)  # type: ignore[arg-type]
+
+    assert words(progression="immediate") == "jobs complete as soon as they are submitted"
+    assert words(progression="polls:3") == "each state is seen by 3 status read(s), then the job moves on"
+    assert words(progression="manual").startswith("jobs wait until moved: POST /_mock/jobs/{id}/advance")
+    def span(text: str) -> tuple[float, float]:
+        low, high = (float(part) for part in text.split("about ")[1].split(" s")[0].split("-"))
+        return low, high
+
+    slow, fast = span(words(progression="realistic")), span(words(progression="realistic", realistic_time_scale=0.1))
+    assert 0 < slow[0] < slow[1]
+    assert abs(fast[0] - slow[0] / 10) <= 1
+    assert abs(fast[1] - slow[1] / 10) <= 1

@@ -34,11 +34,14 @@ async def test_the_index_as_json_links_everything_a_newcomer_needs(
 
 
 async def test_a_browser_gets_html_with_the_links(make_app: Callable[..., Starlette]) -> None:
-    async with http(make_app()) as client:
+    app = make_app()
+    ids = app.state.mock.registry.ids()
+    async with http(app) as client:
         answer = await client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert answer.headers["content-type"].startswith("text/html")
     assert f'<a href="{SERVER}/_mock/">dashboard</a>' in answer.text
-    assert "fal-ai/decart/lucy-5b/image-to-video" in answer.text
+    assert f"<h2>Served endpoints ({len(ids)})</h2>" in answer.text
+    assert f"<li><code>{ids[0]}</code></li>" in answer.text
 
 
 async def test_links_follow_a_root_path(make_app: Callable[..., Starlette]) -> None:

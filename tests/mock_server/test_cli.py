@@ -52,7 +52,7 @@ def test_serve_flags_and_set_reach_the_settings() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["serve", "--set", "nonsense=1"], "unknown fal-mock setting"),
+        (["serve", "--set", "nonsense=1"], "unknown setting 'nonsense' in --set"),
         (["serve", "--set", "max_queue_size=lots"], "must be an integer"),
         (["serve", "--set", "novalue"], "NAME=VALUE"),
     ],

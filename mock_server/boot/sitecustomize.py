@@ -17,7 +17,8 @@ What it does, and only when ``FAL_MOCK_URL`` is an ``http(s)://`` URL:
 * it then runs the next ``sitecustomize`` on ``sys.path`` (Debian's, a virtualenv's, a project's), so
   installing this hook hides nothing.
 
-Rules and limits: standard library only (``fal_mock`` need not be importable in the child — the
+Rules and limits: cheap when idle (only ``os`` and ``sys`` are imported unless ``FAL_MOCK_URL`` is
+set); standard library only (``fal_mock`` need not be importable in the child — the
 script may run in another virtualenv that only has ``fal_client``); never raises at start-up (a
 malformed ``FAL_MOCK_URL`` is reported on stderr once and ignored); ``FAL_MOCK_BOOT_VERBOSE=1``
 prints one line to stderr when the client is re-pointed.  It does not touch sockets, DNS or other
@@ -26,13 +27,14 @@ libraries: code that calls fal's hosts by name without ``fal_client`` is not red
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-import urllib.parse
-from collections.abc import Sequence
-from types import ModuleType
-from typing import Any, cast
+
+TYPE_CHECKING = False  # no typing import at start-up: this runs in every process on the PYTHONPATH
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import ModuleType
+    from typing import Any
 
 #: The module whose globals are re-pointed.
 TARGET = "fal_client.client"
@@ -43,6 +45,8 @@ VERBOSE_VARIABLE = "FAL_MOCK_BOOT_VERBOSE"
 
 def mock_urls(base: str) -> dict[str, str]:
     """The ``fal_client.client`` globals for a mock at ``base`` (``https://127.0.0.1:PORT``); ValueError if no URL."""
+    import urllib.parse
+
     parts = urllib.parse.urlsplit(base.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"{URL_VARIABLE} must be an http(s) URL such as https://127.0.0.1:8443, not {base!r}")
@@ -94,7 +98,7 @@ class FalClientFinder:
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = cast(Any, _PointingLoader(spec.loader, self.urls))
+                    spec.loader = _PointingLoader(spec.loader, self.urls)  # type: ignore[assignment]
                 return spec
         return None
 
@@ -125,7 +129,7 @@ def chain_next_sitecustomize() -> None:
     sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != here]
     sys.modules.pop("sitecustomize", None)
     try:
-        importlib.import_module("sitecustomize")
+        __import__("sitecustomize")
     except ImportError as error:
         if error.name != "sitecustomize":
             print(f"fal-mock: the next sitecustomize failed: {error!r}", file=sys.stderr)

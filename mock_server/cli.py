@@ -14,22 +14,26 @@ uvicorn's own options keep uvicorn's spelling: ``--ssl-certfile/--ssl-keyfile``,
 from allowed proxies), ``--log-level`` (``trace`` included) and ``--access-log/--no-access-log``.
 
 ``fal-mock env --ready-file F`` (or ``--url U [--ca-file C]``) prints the shell
-exports for the official Python client (DESIGN §2).
+exports for the official Python client (DESIGN §2); ``fal-mock run --ready-file F -- CMD``
+starts CMD with them (:mod:`.standalone`: an opt-in start-up hook points ``fal_client``'s storage
+URLs at the mock too, and ``SSL_CERT_FILE`` is a bundle of the usual roots plus the mock's CA).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
 import shlex
+import socket
 import sys
 import tempfile
 import urllib.parse
 from collections.abc import Sequence
 
-from .settings import Settings
+from .settings import Settings, UnknownSetting, describe_settings
 from .settings import check_progression as _check_progression
 
 log = logging.getLogger("fal_mock")
@@ -57,14 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: loopback only)")
     serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one; default 8000)")
     serve.add_argument("--tls", action="store_true", help="serve https with a fresh local CA (trustme)")
-    serve.add_argument("--tls-dir", default=None, help="where to write the CA and certificate (default: a temp dir)")
+    serve.add_argument("--tls-dir", default=None,
+                       help="where to write the CA, certificate and trust bundle (default: a temp dir)")  # fmt: skip
     serve.add_argument("--seed", type=int, default=None, help="seed of ids, keys and videos (default 0)")
     serve.add_argument("--progression", type=_progression, default=None,
                        help="immediate | polls:N | realistic | manual (default realistic)")  # fmt: skip
-    serve.add_argument("--video-profile", choices=("preview", "realistic"), default=None)
-    serve.add_argument("--auth", choices=("format", "keys", "off"), default=None)
+    serve.add_argument("--video-profile", choices=("preview", "realistic"), default=None,
+                       help="preview: small, fast videos (default); realistic: the models' real sizes and lengths")
+    serve.add_argument("--auth", choices=("format", "keys", "off"), default=None,
+                       help="format: any well-formed key is accepted (default); keys: only the --key values; "
+                            "off: no Authorization needed")  # fmt: skip
     serve.add_argument("--key", action="append", default=None, help="an accepted key (with --auth keys); repeatable")
-    serve.add_argument("--image-url-policy", choices=("placeholder", "fetch", "error"), default=None)
+    serve.add_argument("--image-url-policy", choices=("placeholder", "fetch", "error"), default=None,
+                       help="an image_url that is neither a data URI nor a file of this mock: placeholder (a frame "
+                            "drawn from the URL; default), fetch (download it: --set fetch_allow_hosts=...), or "
+                            "error (file_download_error)")  # fmt: skip
     serve.add_argument("--control-token", default=None, help="token the /_mock control API requires")
     serve.add_argument("--insecure-control", action="store_true",
                        help="beyond loopback, serve the control API without a token (refused otherwise)")  # fmt: skip
@@ -91,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--root-path", default="", metavar="PATH",
                        help="the path prefix a proxy serves the mock under (and strips), e.g. /fal")  # fmt: skip
     serve.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                       help="any other setting, e.g. --set max_queue_size=100 (repeatable)")  # fmt: skip
+                       help="any other setting, e.g. --set max_queue_size=100 (repeatable; also FAL_MOCK_<NAME> "
+                            "variables); 'fal-mock settings' or --set help lists them all")  # fmt: skip
 
     serve.add_argument("--openapi", action="append", default=None, metavar="PATH",
                        help="serve the endpoint(s) of this fal OpenAPI document, or of every *.json in this directory, "
@@ -108,10 +120,31 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--dir", required=True, help="directory to write <id with / as __>.json into")
     fetch.add_argument("--base-url", default=None, help="where fal publishes them (default: fal's public URL)")
 
-    env = commands.add_parser("env", help="print the exports that point the official Python client at a server")
+    env = commands.add_parser("env", help="print the exports that point the official Python client at a server",
+                              description="Print shell exports (eval \"$(fal-mock env --ready-file F)\") that "
+                              "point the official Python client at a running server; see 'fal-mock run --help'.")
     env.add_argument("--ready-file", default=None, help="the ready file of a running 'fal-mock serve'")
     env.add_argument("--url", default=None, help="the server's base URL (https://127.0.0.1:PORT)")
     env.add_argument("--ca-file", default=None, help="the CA file of a --tls server")
+
+    run = commands.add_parser(
+        "run",
+        help="run a command with the environment 'fal-mock env' prints (fal_client in it talks only to the mock)",
+        description="Run CMD with FAL_KEY (unless set), FAL_RUN_HOST, FAL_QUEUE_RUN_HOST, FAL_MOCK_URL, "
+        "SSL_CERT_FILE (system roots + the mock's CA) and PYTHONPATH starting with fal-mock's start-up hook: a "
+        "directory holding only sitecustomize.py, which points the official fal_client's run, queue and storage "
+        "URLs at FAL_MOCK_URL when fal_client is imported (and does nothing without FAL_MOCK_URL). "
+        "Example: fal-mock run --ready-file /tmp/fal-mock.json -- python app.py",
+    )
+    run.add_argument("--ready-file", default=None, help="the ready file of a running 'fal-mock serve'")
+    run.add_argument("--url", default=None, help="the server's base URL (https://127.0.0.1:PORT)")
+    run.add_argument("--ca-file", default=None, help="the CA file of a --tls server")
+    run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARG ...]", help="the command to run")
+
+    listing = commands.add_parser("settings", help="list every setting with its default and meaning",
+                                  description="Every setting 'fal-mock serve --set NAME=VALUE', FAL_MOCK_<NAME> "
+                                  "and @pytest.mark.fal_mock(name=value) accept, with its default and meaning.")
+    listing.add_argument("filter", nargs="?", default="", help="only settings whose name contains this text")
     return parser
 
 
@@ -120,7 +153,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     for item in args.set:
         name, sep, value = item.partition("=")
         if not sep:
-            raise SystemExit(f"fal-mock: --set expects NAME=VALUE, got {item!r}")
+            raise SystemExit(f"fal-mock: --set expects NAME=VALUE, got {item!r} ('fal-mock settings' lists the names)")
         values[name.strip()] = value
     for name in ("seed", "progression", "video_profile", "auth", "image_url_policy", "control_token", "data_dir"):
         value = getattr(args, name)
@@ -133,6 +166,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     try:
         base = Settings.from_env(os.environ)
         return Settings.from_mapping(values, base=base)
+    except UnknownSetting as error:
+        raise SystemExit(f"fal-mock: {error.short()} in --set; 'fal-mock settings' lists every setting") from None
     except ValueError as error:
         raise SystemExit(f"fal-mock: {error}") from None
 
@@ -245,40 +280,137 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def env_lines(url: str, ca_file: str | None) -> list[str]:
-    """Shell exports pointing the official Python client (and our own tools) at ``url``."""
-    parsed = urllib.parse.urlsplit(url)
-    hostport = parsed.netloc + parsed.path.rstrip("/")
+def env_lines(url: str, ca_file: str | None, ca_bundle: str | None = None) -> list[str]:
+    """Shell exports pointing the official Python client (and our own tools) at ``url`` (see :mod:`.standalone`)."""
+    from .standalone import DEFAULT_KEY, client_environment
+
+    trust = ca_bundle or (_bundle(ca_file) if ca_file else None)
+    environment = client_environment(url, ssl_cert_file=trust, key=None if os.environ.get("FAL_KEY") else DEFAULT_KEY)
     lines = []
-    if not os.environ.get("FAL_KEY"):
-        lines.append("export FAL_KEY=fal-mock-key:fal-mock-secret")
-    lines += [
-        f"export FAL_RUN_HOST={shlex.quote(hostport + '/run')}",
-        f"export FAL_QUEUE_RUN_HOST={shlex.quote(hostport + '/queue')}",
-        f"export FAL_MOCK_URL={shlex.quote(url.rstrip('/'))}",
-    ]
-    if ca_file:
-        lines.append(f"export SSL_CERT_FILE={shlex.quote(ca_file)}")
-    if parsed.scheme != "https":
-        lines.append("# note: the official Python client only speaks https: start the server with --tls")
+    for name, value in environment.items():
+        if name == "PYTHONPATH":  # keep what the shell has, after the hook's directory
+            python_path = value.split(os.pathsep, 1)[0]
+            lines.append(f'export PYTHONPATH={shlex.quote(python_path)}"${{PYTHONPATH:+:$PYTHONPATH}}"')
+        else:
+            lines.append(f"export {name}={shlex.quote(value)}")
+    if urllib.parse.urlsplit(url).scheme != "https":
+        lines.append("# note: real fal is https only; start the server with --tls to test TLS too")
     lines.append(
-        "# uploads: fal_client's storage hosts are constants; before the first upload run\n"
-        f"#   import fal_client.client as c; c.REST_URL = {url.rstrip('/') + '/rest'!r}; "
-        f"c.CDN_URL = {url.rstrip('/') + '/cdn'!r}"
+        "# fal_client's storage hosts follow FAL_MOCK_URL through fal-mock's start-up hook (the PYTHONPATH entry, "
+        "see 'fal-mock run --help'); SSL_CERT_FILE is the system roots plus the mock's CA"
     )
     return lines
 
 
-def run_env(args: argparse.Namespace) -> int:
-    url, ca_file = args.url, args.ca_file
+def _bundle(ca_file: str) -> str:
+    from .standalone import bundle_for
+
+    return bundle_for(ca_file)
+
+
+def _server_facts(args: argparse.Namespace, command: str) -> tuple[str, str | None, str | None] | str:
+    """``(url, ca_file, ca_bundle)`` from ``--ready-file`` or ``--url``/``--ca-file``; a one-line error otherwise."""
+    url, ca_file, ca_bundle = args.url, args.ca_file, None
     if args.ready_file:
-        with open(args.ready_file) as handle:
-            info = json.load(handle)
+        try:
+            with open(args.ready_file) as handle:
+                info = json.load(handle)
+        except FileNotFoundError:
+            return (f"fal-mock {command}: no ready file at {args.ready_file}: start the server first "
+                    f"(fal-mock serve --tls --ready-file {args.ready_file}) or give --url")  # fmt: skip
+        except (OSError, ValueError) as error:
+            return f"fal-mock {command}: cannot read the ready file {args.ready_file}: {error}"
         url, ca_file = info["url"], ca_file or info.get("ca_file")
+        ca_bundle = None if args.ca_file else info.get("ca_bundle")
     if not url:
-        print("fal-mock env: give --ready-file or --url", file=sys.stderr)
+        return f"fal-mock {command}: give --ready-file FILE (written by 'fal-mock serve --ready-file') or --url URL"
+    return url, ca_file, ca_bundle
+
+
+def run_env(args: argparse.Namespace) -> int:
+    facts = _server_facts(args, "env")
+    if isinstance(facts, str):
+        print(facts, file=sys.stderr)
         return 2
-    print("\n".join(env_lines(url, ca_file)))
+    try:
+        print("\n".join(env_lines(*facts)))
+    except (ValueError, OSError) as error:
+        print(f"fal-mock env: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``fal-mock run [--ready-file F | --url U] -- CMD ...``: exec CMD with the client environment."""
+    from .standalone import DEFAULT_KEY, client_environment
+
+    command = list(args.cmd)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        print("fal-mock run: give the command after --, e.g. fal-mock run --ready-file F -- python app.py",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    facts = _server_facts(args, "run")
+    if isinstance(facts, str):
+        print(facts, file=sys.stderr)
+        return 2
+    url, ca_file, ca_bundle = facts
+    try:
+        trust = ca_bundle or (_bundle(ca_file) if ca_file else None)
+        extra = client_environment(url, ssl_cert_file=trust, key=None if os.environ.get("FAL_KEY") else DEFAULT_KEY,
+                                   existing_python_path=os.environ.get("PYTHONPATH"))  # fmt: skip
+    except (ValueError, OSError) as error:
+        print(f"fal-mock run: {error}", file=sys.stderr)
+        return 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(command[0], command, {**os.environ, **extra})
+    except OSError as error:
+        print(f"fal-mock run: cannot start {command[0]!r}: {error.strerror or error}", file=sys.stderr)
+        return 127
+
+
+def ready_file_problem(path: str | None) -> str | None:
+    """Why ``serve`` could not write its ready file at ``path`` (None: it can), checked before serving."""
+    if not path:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        return (f"fal-mock: cannot create {folder} for the ready file ({error.strerror}): give --ready-file a path "
+                "in a directory you can write, e.g. --ready-file /tmp/fal-mock.json")  # fmt: skip
+    if os.path.isdir(path) or not os.access(folder, os.W_OK):
+        return (f"fal-mock: cannot write the ready file {path} (a directory, or {folder} is not writable): give "
+                "--ready-file a file path in a directory you can write, e.g. --ready-file /tmp/fal-mock.json")
+    return None
+
+
+def os_error_line(error: OSError, args: argparse.Namespace) -> str:
+    """One line for an OSError while starting ``serve``: binding the port, or a file it could not write."""
+    if error.errno == errno.EADDRINUSE:
+        return (f"fal-mock: port {args.port} on {args.host} is already in use (another fal-mock serve?): stop "
+                "that process, pick another port with --port N, or let the system choose with --port 0 "
+                "--ready-file FILE")  # fmt: skip
+    if error.errno == errno.EACCES and error.filename is None:
+        return (f"fal-mock: not allowed to listen on port {args.port} (ports below 1024 need privileges): use "
+                "--port 8000, or --port 0 for a free one")  # fmt: skip
+    if error.errno in (errno.EADDRNOTAVAIL, socket.EAI_NONAME) and error.filename is None:
+        return f"fal-mock: cannot listen on {args.host}: not an address of this machine (use --host 127.0.0.1)"
+    where = f" ({error.filename})" if error.filename else ""
+    return f"fal-mock: {error.strerror or error}{where}"
+
+
+def run_settings(only: str = "") -> int:
+    lines = describe_settings(only)
+    if not lines:
+        print(f"fal-mock settings: no setting name contains {only!r}", file=sys.stderr)
+        return 2
+    print("# fal-mock settings: NAME = DEFAULT (fal-mock serve --set NAME=VALUE; env FAL_MOCK_<NAME>; "
+          "@pytest.mark.fal_mock(NAME=...)).\n# 'fal-mock serve' starts with progression = realistic.")  # fmt: skip
+    print("\n".join(lines))
     return 0
 
 
@@ -335,8 +467,22 @@ def run_fetch_openapi(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "settings":
+        return run_settings(args.filter)
     if args.command == "serve":
-        return run_serve(args)
+        if any(item.strip() in ("help", "list", "?") for item in args.set):
+            return run_settings()
+        problem = ready_file_problem(args.ready_file)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
+        try:
+            return run_serve(args)
+        except OSError as error:  # one line with the fix, not a traceback
+            print(os_error_line(error, args), file=sys.stderr)
+            return 2
+    if args.command == "run":
+        return run_command(args)
     if args.command == "endpoints":
         return run_endpoints(args)
     if args.command == "fetch-openapi":

@@ -12,6 +12,7 @@ documentation of the ``*_bytes``/``max_*``/``*_seconds`` fields below.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import types
 import typing
@@ -90,6 +91,10 @@ class Settings:
     #: Clock of an app built without one: system (wall clock) or manual (moves only through the control API,
     #: ``POST /_mock/clock/advance``, or the pytest fixture's ``clock.advance``).
     clock: str = "system"
+    #: Where a manual clock starts (Unix seconds, e.g. 1767225600 = 2026-01-01T00:00:00Z). None: 2026-01-01 for an
+    #: app, and for the pytest fixture the wall time when the pytest session started (whole seconds), so a receiver's
+    #: freshness check accepts its webhooks; pin it where ids and timestamps must be identical across runs.
+    clock_start: float | None = None
     #: Wall seconds a process's claim on generating a job lasts unless renewed (workers sharing a data dir).
     generation_lease_seconds: float = 10.0
     #: ``Host`` names the control API (``/_mock``) answers besides loopback names, the bound address and fal's hosts
@@ -202,6 +207,8 @@ class Settings:
                 raise ValueError(f"{spec.name} must be a non-negative integer, not {value!r}")
             if spec.name.endswith("_seconds") and (not isinstance(value, int | float) or value < 0):
                 raise ValueError(f"{spec.name} must be a non-negative number of seconds, not {value!r}")
+        if self.clock_start is not None and (not isinstance(self.clock_start, int | float) or self.clock_start < 0):
+            raise ValueError(f"clock_start must be Unix seconds (>= 0) or none, not {self.clock_start!r}")
         if self.realistic_concurrency < 1:
             raise ValueError("realistic_concurrency must be >= 1")
         if self.realistic_time_scale <= 0:
@@ -233,7 +240,7 @@ class Settings:
         hints = typing.get_type_hints(cls)
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ValueError(f"unknown fal-mock setting(s) {unknown}; known settings: {', '.join(known)}")
+            raise UnknownSetting(unknown, list(known))
         changes = {name: _coerce(name, hints[name], value) for name, value in values.items()}
         return dataclasses.replace(base or cls(), **changes)
 
@@ -246,6 +253,72 @@ class Settings:
             if key.startswith("FAL_MOCK_") and key[len("FAL_MOCK_") :].lower() in cls.field_names()
         }
         return cls.from_mapping(values, base=base)
+
+
+class UnknownSetting(ValueError):
+    """Names that are not settings; the message suggests the closest known ones and lists them all."""
+
+    def __init__(self, unknown: list[str], known: list[str]) -> None:
+        self.unknown = unknown
+        self.suggestions = {name: close for name in unknown if (close := did_you_mean(name, known))}
+        hints = "".join(f" (did you mean {close!r} for {name!r}?)" for name, close in self.suggestions.items())
+        super().__init__(f"unknown fal-mock setting(s) {unknown}{hints}; known settings: {', '.join(known)}")
+
+    def short(self) -> str:
+        """One line without the list of every setting: what is unknown and the closest known names."""
+        parts = [f"{name!r} (did you mean {self.suggestions[name]!r}?)" if name in self.suggestions else repr(name)
+                 for name in self.unknown]  # fmt: skip
+        return f"unknown setting {', '.join(parts)}"
+
+
+def did_you_mean(name: str, known: list[str]) -> str | None:
+    """The known name closest to ``name`` (a typo), if one is close enough."""
+    found = difflib.get_close_matches(name.strip().lower().replace("-", "_"), known, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def setting_docs() -> dict[str, str]:
+    """Each setting's meaning: the ``#:`` comment above its field in this module (read from the source)."""
+    import inspect
+
+    docs: dict[str, str] = {}
+    pending: list[str] = []
+    names = set(Settings.field_names())
+    for raw in inspect.getsource(Settings).splitlines():
+        line = raw.strip()
+        if line.startswith("#:"):
+            pending.append(line[2:].strip())
+            continue
+        match = re.match(r"^([a-z_][a-z0-9_]*)\s*:", line)
+        if match and match.group(1) in names and pending:
+            docs[match.group(1)] = " ".join(pending)
+        if not line.startswith("#"):
+            pending = []
+    return docs
+
+
+def describe_settings(only: str = "") -> list[str]:
+    """``name = default`` and its meaning for every setting (those whose name contains ``only``)."""
+    defaults = Settings()
+    docs = setting_docs()
+    lines: list[str] = []
+    for name in Settings.field_names():
+        if only and only.lower() not in name:
+            continue
+        lines.append(f"{name} = {_as_text(getattr(defaults, name))}")
+        lines.append(f"    {docs.get(name, '').replace('``', '')}".rstrip())
+    return lines
+
+
+def _as_text(value: Any) -> str:
+    """A default as ``--set name=VALUE`` takes it back."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(str(item) for item in value)
+    return str(value)
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

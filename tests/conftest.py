@@ -27,6 +27,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --live: also run full generations on real fal (costs money)")  # fmt: skip
 
 
+#: Why ``--live`` cannot run here (None: it can): a live run without a key must fail, never pass by skipping.
+def live_refusal(config: pytest.Config, environ: Any) -> str | None:
+    if not config.getoption("--live", default=False) and not config.getoption("--live-generate", default=False):
+        return None
+    if environ.get("FAL_KEY") or (environ.get("FAL_KEY_ID") and environ.get("FAL_KEY_SECRET")):
+        return None
+    return ("--live runs the contract suite against real fal and needs a fal key: export FAL_KEY=key_id:key_secret "
+            "(or FAL_KEY_ID and FAL_KEY_SECRET), then run it again; without --live only the mock targets run")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import os
+
+    refusal = live_refusal(config, os.environ)
+    if refusal is not None:
+        raise pytest.UsageError(refusal)
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()

@@ -59,8 +59,9 @@ def create_app(
     ``settings.openapi`` again (what the pytest fixtures do for each test).
     """
     settings = settings or Settings()
-    clock = clock or (ManualClock() if settings.clock == "manual" else SystemClock())
-    mock = build_services(settings, clock, store, registry=endpoints)
+    if clock is None and settings.clock == "manual":
+        clock = ManualClock() if settings.clock_start is None else ManualClock(settings.clock_start)
+    mock = build_services(settings, clock or SystemClock(), store, registry=endpoints)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

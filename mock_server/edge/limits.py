@@ -12,7 +12,9 @@
   buffered whole: uvicorn's httptools protocol has no header limit of its own
   (measured: a 20 MB header line is accepted), only h11 has
   ``h11_max_incomplete_event_size``.  It answers the same JSON and closes the
-  connection, without uvicorn's misleading "Invalid HTTP request received." warning.
+  connection, without uvicorn's misleading "Invalid HTTP request received." warning; a TLS
+  ClientHello on this plain-HTTP port (an https client, ``--tls`` forgotten) is logged as one
+  line that says so (:func:`tls_on_plain_http`) and the connection closed.
 
 Sizes count what is on the wire: the target is ``path[?query]`` as sent; a header
 line counts ``len(name) + len(value) + 4`` (``": "`` and CRLF).  fal documents no
@@ -34,6 +36,17 @@ from ..jobs.errors import PlainError
 from ..settings import Settings
 from .access_log import access_log_for
 from .coalescing import CoalescingTransport
+
+#: The first byte of a TLS record carrying a handshake (a ClientHello): ``0x16``, then version ``0x03 ..``.
+TLS_HANDSHAKE = b"\x16"
+
+
+def tls_on_plain_http(client: Any) -> str:
+    """The one log line for an https client talking to a plain-HTTP server (uvicorn's own is "Invalid HTTP")."""
+    peer = f"{client[0]}:{client[1]}" if isinstance(client, tuple) and len(client) >= 2 else "a client"
+    return (f"fal-mock: {peer} started a TLS handshake on this plain-HTTP port: it speaks https (the official "
+            "Python client only does) — restart with 'fal-mock serve --tls' and point it at the https URL "
+            "(eval \"$(fal-mock env --ready-file FILE)\" sets SSL_CERT_FILE too)")  # fmt: skip
 
 
 def url_too_long(size: int, limit: int) -> PlainError:
@@ -149,6 +162,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             refused = self._refusal()  # set by a parser callback during feed_data
             if refused is not None:
                 self._send_refusal(refused)
+                return
+            if data[:1] == TLS_HANDSHAKE and data[1:2] == b"\x03":
+                self.logger.warning(tls_on_plain_http(self.client))
+                self.transport.close()  # no plain-text answer: the client would only see garbage
                 return
             msg = "Invalid HTTP request received."
             self.logger.warning(msg)

@@ -14,7 +14,7 @@ from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute, Match, NoMatchFound, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .api import control, dashboard, files, openapi, proxy, queue, rest, run, webhooks_control
+from .api import control, dashboard, files, index, openapi, proxy, queue, rest, run, webhooks_control
 from .api import storage as storage_api
 from .auth import Access, AccessRoute
 from .hosts import FAL_HOST_KEY, FAL_HOSTS, PREFIX, Service, host_of
@@ -138,6 +138,7 @@ class ServiceDispatch(BaseRoute):
         self.routers = routers
         self.prefixes = {PREFIX[service]: service for service in Service}
         self.proxy = proxy.ProxyEndpoint()
+        self.index = route("/", index.page, ["GET", "HEAD"], PUBLIC)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
@@ -164,6 +165,9 @@ class ServiceDispatch(BaseRoute):
         if service is Service.PROXY and route_path(scope) == "":
             await self.proxy(scope, receive, send)
             return
+        if service is Service.CONTROL and route_path(scope) == "" and scope["method"] in ("GET", "HEAD"):
+            await self.index.handle(scope, receive, send)  # GET /_mock: the index (public), not a 404
+            return
         await self.routers[service](scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
@@ -187,4 +191,4 @@ def build_routes() -> list[BaseRoute]:
         service: Router(routes=table, redirect_slashes=False) for service, table in SERVICE_ROUTES.items()
     }
     routers[Service.CONTROL] = control.ControlGuard(routers[Service.CONTROL])  # the control token, for all of /_mock
-    return [ServiceDispatch(routers)]
+    return [ServiceDispatch(routers), route("/", index.page, ["GET", "HEAD"], PUBLIC)]  # GET /: the index

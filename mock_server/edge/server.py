@@ -6,8 +6,10 @@ port is known before uvicorn starts) and sets ``TCP_NODELAY`` on it before
 client's delayed ACK (~43 ms a request, measured).  With ``tls=True`` a local CA
 and a certificate for ``127.0.0.1``, ``::1`` and ``localhost`` are made with
 trustme; the CA file is what clients trust (``SSL_CERT_FILE`` for the official
-Python client).  Once uvicorn accepts connections, the ready file is written
-atomically with ``{"url", "ca_file", "host", "port", "pid"}`` so scripts and
+Python client); ``ca_bundle`` is that CA appended to the roots the machine trusts anyway
+(:mod:`..standalone`), the file ``SSL_CERT_FILE`` should name so other HTTPS keeps working.  Once uvicorn
+accepts connections, the ready file is written
+atomically with ``{"url", "ca_file", "ca_bundle", "host", "port", "pid"}`` so scripts and
 tests wait for a file, never for time.  uvicorn runs the httptools protocol with the
 mock's URL and header limits, header and body timeouts and a connection cap
 (:class:`.connections.GuardedHttpToolsProtocol`; ``Settings.keep_alive_seconds`` is uvicorn's
@@ -37,6 +39,8 @@ import uvicorn
 
 from .. import redaction
 from ..settings import Settings
+from ..standalone import BUNDLE_NAME, write_trust_bundle
+from .banner import startup_lines
 from .connections import GuardedHttpToolsProtocol, accept_batch, install_log_limits, raise_open_file_limit
 from .limits import settings_of
 
@@ -51,6 +55,8 @@ class TLSFiles:
     cert_file: str
     #: None when ``cert_file`` holds the key too.
     key_file: str | None
+    #: System/certifi roots plus the CA (:func:`..standalone.write_trust_bundle`): what ``SSL_CERT_FILE`` names.
+    bundle_file: str | None = None
 
 
 def make_tls(directory: str | Path, hosts: tuple[str, ...] = ("127.0.0.1", "::1", "localhost")) -> TLSFiles:
@@ -70,7 +76,8 @@ def make_tls(directory: str | Path, hosts: tuple[str, ...] = ("127.0.0.1", "::1"
         extra.write_to_path(str(cert_file), append=True)
     server_cert.private_key_pem.write_to_path(str(key_file))
     os.chmod(key_file, 0o600)
-    return TLSFiles(str(ca_file), str(cert_file), str(key_file))
+    bundle = write_trust_bundle(str(ca_file), str(folder / BUNDLE_NAME))
+    return TLSFiles(str(ca_file), str(cert_file), str(key_file), bundle)
 
 
 def is_loopback(host: str) -> bool:
@@ -199,6 +206,7 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
 def ready_info(host: str, port: int, tls: TLSFiles | None, **extra: Any) -> dict[str, Any]:
     """What the ready file says about a serving process: ``{"url", "ca_file", "host", "port", "pid", ...}``."""
     return {"url": url_for(host, port, tls is not None), "ca_file": tls.ca_file if tls else None,
+            "ca_bundle": tls.bundle_file if tls else None,
             "host": host, "port": port, "pid": os.getpid(), **extra}  # fmt: skip
 
 
@@ -240,6 +248,8 @@ async def serve(
                 return
             await asyncio.sleep(0.01)
         log.info("fal-mock is serving at %s%s", info["url"], f" (CA: {info['ca_file']})" if info["ca_file"] else "")
+        for line in startup_lines(info, getattr(getattr(app, "state", None), "mock", None), ready_file):
+            log.info("%s", line)
         announce_ready(info, ready_file=ready_file, ready_fd=ready_fd)
 
     announcer = asyncio.create_task(announce())

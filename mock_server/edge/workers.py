@@ -47,6 +47,7 @@ from uvicorn.supervisors import Multiprocess
 
 from ..persistence.sqlite import HAVE_FLOCK, ServerLock, SqliteStore, state_path
 from ..settings import Settings
+from .banner import startup_lines
 from .connections import install_log_limits
 from .server import TLSFiles, announce_ready, bind_socket, ready_info, uvicorn_config
 
@@ -169,6 +170,8 @@ def serve_workers(
         def ready(pids: list[int]) -> None:
             info["workers"] = pids
             log.info("fal-mock is serving at %s with %d workers (data %s)", info["url"], len(pids), lock.path.parent)
+            for line in startup_lines(info, None, ready_file):  # the workers hold the app: links and hints only
+                log.info("%s", line)
             announce_ready(info, ready_file=ready_file, ready_fd=ready_fd)
 
         supervisor = _Supervisor(config, [sock], ready)

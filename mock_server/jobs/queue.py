@@ -54,6 +54,8 @@ from .runner import Runner, failure_outcome
 log = logging.getLogger("fal_mock.queue")
 #: Log lines shown while a job is IN_PROGRESS (the rest appear when it completes).
 PROGRESS_LOG_LINES = 2
+#: A realistic job logs its progress every 1/PROGRESS_STEPS of its planned inference (10%, 20%, ... 90%).
+PROGRESS_STEPS = 10
 
 
 class CompletionSubscriber(Protocol):
@@ -427,21 +429,40 @@ class JobQueue:
         return orphans
 
     def logs(self, job: Job) -> list[dict[str, Any]]:
-        """The job's log entries as fal reports them (union shape, times from the clock)."""
+        """The job's log entries as fal reports them (union shape, times from the clock).
+
+        A ``realistic`` job also logs its progress as the clock passes through its planned inference
+        (:func:`progress_lines`: one line per :data:`PROGRESS_STEPS` th), so a poller with ``logs=1``
+        sees it move; the outcome's remaining lines follow at completion.
+        """
         outcome = job.final_outcome()
         if job.state is JobState.IN_QUEUE or outcome is None or job.started_at is None:
             return []
         lines = outcome.log_lines if job.finished else outcome.log_lines[:PROGRESS_LOG_LINES]
+        entries = [(message, level, job.started_at + index * 0.001) for index, (message, level) in enumerate(lines)]
+        if job.progression == progression.REALISTIC and job.planned_inference_seconds > 0:
+            until = job.completed_at if job.finished and job.completed_at is not None else self.clock.now()
+            head = entries[:PROGRESS_LOG_LINES]
+            tail = [(message, level, max(until, moment) + index * 0.001)
+                    for index, (message, level, moment) in enumerate(entries[PROGRESS_LOG_LINES:])]  # fmt: skip
+            entries = [*head, *progress_lines(job.started_at, job.planned_inference_seconds, until), *tail]
         return [
-            {
-                "message": message,
-                "level": level,
-                "source": "USER",
-                "timestamp": isoformat(job.started_at + index * 0.001),
-                "labels": {},
-            }
-            for index, (message, level) in enumerate(lines)
+            {"message": message, "level": level, "source": "USER", "timestamp": isoformat(moment), "labels": {}}
+            for message, level, moment in entries
         ]
+
+
+def progress_lines(started_at: float, inference_seconds: float, until: float) -> list[tuple[str, str, float]]:
+    """``Inference progress: N%`` lines of a realistic job, one per step its clock has passed by ``until``."""
+    found: list[tuple[str, str, float]] = []
+    for step in range(1, PROGRESS_STEPS):
+        moment = started_at + inference_seconds * step / PROGRESS_STEPS
+        if moment > until:
+            break
+        percent = 100 * step // PROGRESS_STEPS
+        found.append((f"Inference progress: {percent}% ({moment - started_at:.1f} s of about "
+                      f"{inference_seconds:.1f} s)", "INFO", moment))  # fmt: skip
+    return found
 
 
 def _runners_free_at(jobs: Iterable[Job], plans: dict[str, RealisticPlan], now: float,

@@ -52,7 +52,7 @@ def test_serve_flags_and_set_reach_the_settings() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["serve", "--set", "nonsense=1"], "unknown fal-mock setting"),
+        (["serve", "--set", "nonsense=1"], "unknown setting 'nonsense' in --set"),
         (["serve", "--set", "max_queue_size=lots"], "must be an integer"),
         (["serve", "--set", "novalue"], "NAME=VALUE"),
     ],
@@ -71,11 +71,24 @@ def test_bad_progression_is_an_argparse_error(capsys: pytest.CaptureFixture[str]
 
 def test_env_reads_a_ready_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ready = tmp_path / "ready.json"
-    ready.write_text(json.dumps({"url": "https://127.0.0.1:4443", "ca_file": "/x/ca.pem"}))
+    ready.write_text(json.dumps({"url": "https://127.0.0.1:4443", "ca_file": "/x/ca.pem", "ca_bundle": "/x/b.pem"}))
     assert main(["env", "--ready-file", str(ready)]) == 0
     out = capsys.readouterr().out
     assert "FAL_QUEUE_RUN_HOST=127.0.0.1:4443/queue" in out
-    assert "SSL_CERT_FILE=/x/ca.pem" in out
+    assert "SSL_CERT_FILE=/x/b.pem" in out
+
+
+def test_env_with_only_a_ca_file_writes_the_trust_bundle_next_to_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import trustme
+
+    ca_file = tmp_path / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(ca_file))
+    assert main(["env", "--url", "https://127.0.0.1:4443", "--ca-file", str(ca_file)]) == 0
+    bundle = tmp_path / "fal-mock-trust-bundle.pem"
+    assert f"SSL_CERT_FILE={bundle}" in capsys.readouterr().out
+    assert bundle.read_text().count("BEGIN CERTIFICATE") > 1  # the usual roots, then the CA
 
 
 def test_env_without_a_server_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,6 +22,7 @@ import pytest
 from fal_mock.fixtures import FalRouting
 from fal_mock.mock_server.cli import env_lines
 from fal_mock.mock_server.edge.hosts import FAL_HOSTS
+from fal_mock.mock_server.standalone import BOOT_DIR, client_environment
 from starlette.applications import Starlette
 
 from tests.mock_server import official_flows as flows
@@ -141,10 +142,8 @@ def test_official_client_over_tls_against_fal_mock_serve(tmp_path: Path) -> None
     with ServeProcess(tmp_path, "--tls", "--progression", "polls:2") as server:
         environment = dict(os.environ)
         environment.pop("FAL_KEY", None)
-        for line in env_lines(server.url, server.ca_file):
-            if line.startswith("export "):
-                name, _, value = line[len("export ") :].partition("=")
-                environment[name] = value.strip("'")
+        environment.update(client_environment(server.url, ssl_cert_file=str(server.info["ca_bundle"]),
+                                              key="fal-mock-key:fal-mock-secret"))  # fmt: skip
         script = Path(flows.__file__)
         completed = subprocess.run(
             [sys.executable, str(script)], env=environment, capture_output=True, text=True, timeout=300, check=False
@@ -170,9 +169,10 @@ def test_official_client_over_tls_against_fal_mock_serve(tmp_path: Path) -> None
 
 
 def test_env_prints_what_the_official_client_needs() -> None:
-    lines = env_lines("https://127.0.0.1:8443", "/tmp/ca.pem")
+    lines = env_lines("https://127.0.0.1:8443", "/tmp/ca.pem", "/tmp/bundle.pem")
     text = "\n".join(lines)
     assert "export FAL_RUN_HOST=127.0.0.1:8443/run" in text
     assert "export FAL_QUEUE_RUN_HOST=127.0.0.1:8443/queue" in text  # must be set: default is queue.<FAL_RUN_HOST>
-    assert "export SSL_CERT_FILE=/tmp/ca.pem" in text
-    assert "REST_URL = 'https://127.0.0.1:8443/rest'" in text
+    assert "export SSL_CERT_FILE=/tmp/bundle.pem" in text  # the usual roots plus the CA
+    assert "export FAL_MOCK_URL=https://127.0.0.1:8443" in text  # storage URLs follow it (the start-up hook)
+    assert f'export PYTHONPATH={BOOT_DIR}"${{PYTHONPATH:+:$PYTHONPATH}}"' in text

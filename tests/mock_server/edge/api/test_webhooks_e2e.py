@@ -118,7 +118,9 @@ def test_serve_delivers_a_signed_webhook_to_a_real_receiver(tmp_path: Path) -> N
             assert not check(headers, got.body, jwks, stale_now), "stale timestamp"
             assert not check(headers, got.body, foreign, now), "other key"
 
-        journal = http.get("/_mock/webhooks").json()
+        # The receiver has answered, but the dispatcher records the attempt only after it reads that answer:
+        # a plain GET /_mock/webhooks may still see "sending". /idle returns once no attempt is in flight.
+        journal = http.get("/_mock/webhooks/idle", params={"timeout": 30}).json()
         [delivery] = journal["deliveries"]
         assert delivery["request_id"] == rid
         assert delivery["state"] == "delivered"

@@ -38,9 +38,20 @@ from .jobs.errors import (
 from .jobs.model import STATES, Job, JobState
 from .jobs.results import result_body
 from .services import MockServices
+from .standalone import bundle_for, client_environment
 from .webhooks.records import Delivery
 
-__all__ = ["FAL_HOST_NAMES", "Delivery", "Fault", "MockControl", "MockServices", "TransportFault", "job_summary"]
+__all__ = [
+    "FAL_HOST_NAMES",
+    "Delivery",
+    "Fault",
+    "MockControl",
+    "MockServices",
+    "TransportFault",
+    "bundle_for",
+    "client_environment",
+    "job_summary",
+]
 
 #: The latest time a clock may be moved to (9999-12-31T23:59:59Z: datetimes and ISO timestamps stay valid).
 LATEST_CLOCK = 253_402_300_799.0

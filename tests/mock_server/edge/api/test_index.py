@@ -55,4 +55,5 @@ async def test_fal_hosts_and_other_paths_are_unchanged(make_app: Callable[..., S
     async with http(make_app()) as client:
         assert (await client.get("https://queue.fal.run/")).status_code == 405  # fal's own answer
         assert (await client.get("/nothing-here")).status_code == 404
-        assert (await client.post("/_mock")).status_code == 404
+        assert (await client.post("/_mock", headers={"X-Fal-Mock-Control": "1"})).status_code == 404
+        assert (await client.post("/_mock")).status_code == 403  # a state change without JSON or the header

@@ -4,6 +4,11 @@ Every JSON body the mock sends goes through :func:`fal_json` with the name of th
 contract it must satisfy.  With ``Settings.check_contracts`` on (the test suite
 turns it on), the body is validated before it leaves and a violation becomes a
 500 that names the contract — a bug in the mock, never the client's fault.
+
+Bodies are written by :class:`SafeJSONResponse`: when a value cannot be encoded (a lone
+surrogate or a non-finite float that reached the state before ingress refused them — a data
+directory written by an older mock), the answer is written from
+:func:`~..strict_json.renderable`'s copy instead of failing with a 500 on every read.
 """
 
 from __future__ import annotations
@@ -15,7 +20,18 @@ from starlette.responses import JSONResponse
 
 from ..contract_check import check_contract
 from ..jobs.model import Job, JobState
+from ..strict_json import renderable
 from .hosts import Bases
+
+
+class SafeJSONResponse(JSONResponse):
+    """A JSONResponse that renders any stored value (see the module docstring)."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except (ValueError, UnicodeEncodeError, RecursionError):  # NaN/inf, lone surrogates, too deep
+            return super().render(renderable(content))
 
 
 def fal_json(
@@ -25,10 +41,10 @@ def fal_json(
     check: bool,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
+) -> SafeJSONResponse:
     """A JSON response, validated against ``contract`` when ``check`` is on."""
     check_contract(check, contract, body)
-    return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
+    return SafeJSONResponse(body, status_code=status_code, headers=dict(headers or {}))
 
 
 def request_urls(job: Job, bases: Bases) -> dict[str, str]:

@@ -67,6 +67,7 @@ async def page(request: Request) -> Response:
     token = request.query_params.get("token")
     root = str(request.scope.get("root_path", "")).rstrip("/")
     body = render(mock, space=space, root=root, token=token)
+    body = body.encode("utf-8", "replace").decode("utf-8")  # lone surrogates (older data dirs): never a 500
     return HTMLResponse(body, headers={"content-security-policy": CSP, "referrer-policy": "no-referrer",
                                        "cache-control": "no-store", "x-content-type-options": "nosniff"})  # fmt: skip
 

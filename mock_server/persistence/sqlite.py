@@ -53,6 +53,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from ..jobs.budgets import retained_bytes
 from ..jobs.model import PRIORITY_RANK, Job, JobState
 
 #: Bumped whenever the tables change incompatibly (stored in ``PRAGMA user_version``).
@@ -270,7 +271,7 @@ class SqliteStore:
         if row is None:
             return
         outcome = job.final_outcome()
-        result_bytes = outcome.result_bytes if outcome else 0
+        result_bytes = retained_bytes(job)  # result body + retained arguments (jobs/budgets.py)
         order: int | None = None
         if job.finished and not row[0]:
             order = self._bump(_FINISHED_ORDER, 1)

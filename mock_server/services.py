@@ -81,7 +81,7 @@ def build_services(settings: Settings, clock: Clock, store: StateStore | None = 
     runner = Runner(settings=settings, clock=clock, store=state, files=files, registry=registry,
                     generator=VideoGenerator(settings, resolver))  # fmt: skip
     webhooks = WebhookDispatcher(settings=settings, clock=clock, files=files, store=state, owner=runner.owner)
-    faults = FaultBook(settings, clock)
+    faults = FaultBook(settings, clock, state)
     queue = JobQueue(settings=settings, clock=clock, store=state, runner=runner, faults=faults,
                      completion_subscribers=[webhooks])  # fmt: skip
     return MockServices(settings=settings, clock=clock, store=state, files=files, registry=registry,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import json
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -48,6 +49,8 @@ class MemoryStore:
         #: and counts per (app, namespace).
         self._queued_keys: dict[tuple[str, str, str], list[tuple[int, int, str]]] = {}
         self._queued_counts: dict[tuple[str, str], int] = {}
+        #: Shared documents as JSON text (copies in, copies out).
+        self._documents: dict[str, str] = {}
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -276,6 +279,21 @@ class MemoryStore:
             doomed = [key for key, item in self._deliveries.items() if namespace is None or item[0] == namespace]
             for delivery_id in doomed:
                 del self._deliveries[delivery_id]
+
+
+    # --- shared documents --------------------------------------------------------------------
+    def document(self, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            text = self._documents.get(name)
+        if text is None:
+            return None
+        value: dict[str, Any] = json.loads(text)
+        return value
+
+    def put_document(self, name: str, value: dict[str, Any]) -> None:
+        text = json.dumps(value, separators=(",", ":"))
+        with self._lock:
+            self._documents[name] = text
 
 
 def _result_bytes(job: Job) -> int:

@@ -105,6 +105,7 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS webhook_deliveries_seq ON webhook_deliveries (seq);
+CREATE TABLE IF NOT EXISTS documents (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 #: Sequence kinds handed out from per-process blocks of this size (see :meth:`SqliteStore.next_sequence`).
@@ -470,6 +471,19 @@ class SqliteStore:
         ]
 
     # --- request journal -----------------------------------------------------------------
+    # --- shared documents (the fault book) -------------------------------------------------
+    def document(self, name: str) -> dict[str, Any] | None:
+        rows = self._read("SELECT value FROM documents WHERE name = ?", (name,))
+        if not rows:
+            return None
+        value: dict[str, Any] = json.loads(rows[0][0])
+        return value
+
+    def put_document(self, name: str, value: dict[str, Any]) -> None:
+        text = json.dumps(value, separators=(",", ":"))
+        with self.transaction():
+            self._db.execute("INSERT OR REPLACE INTO documents (name, value) VALUES (?, ?)", (name, text))
+
     def journal_append(self, entry: dict[str, Any], limit: int) -> None:
         text = json.dumps(entry, separators=(",", ":"), default=str)
         with self.transaction():

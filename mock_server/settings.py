@@ -157,6 +157,8 @@ class Settings:
     webhook_retry_max_seconds: float = 3600.0
     #: Deliveries kept in the webhook journal (oldest finished ones dropped first).
     webhook_journal_size: int = 1_000
+    #: Bytes of delivery bodies kept in the webhook journal (oldest finished deliveries dropped beyond it).
+    max_webhook_journal_bytes: int = 16 * MiB
     #: Faults queued at once (``fail_next``, ``POST /_mock/faults``) — 429 beyond it; spent ones are forgotten first.
     max_queued_faults: int = 1_000
     #: Longest latency a latency fault may add (seconds; really waited only on a system clock).

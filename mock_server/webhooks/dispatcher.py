@@ -384,6 +384,8 @@ class WebhookDispatcher:
         """Write ``entry`` to the state store."""
         if entry.id in self._entries:
             self._journal.save(entry)
+            if entry.state in FINISHED:
+                self._trim()  # a finished delivery may now go (count and byte budgets)
 
     def _restore(self) -> None:
         """Load the stored deliveries; those left pending (or in flight) by a stop are due again."""
@@ -448,10 +450,20 @@ class WebhookDispatcher:
         return None
 
     def _trim(self) -> None:
+        """Drop the oldest finished deliveries beyond ``webhook_journal_size`` and ``max_webhook_journal_bytes``
+        (the bytes of their bodies); unfinished deliveries are never dropped."""
         excess = len(self._entries) - self.settings.webhook_journal_size
-        if excess <= 0:
+        over = sum(len(entry.body or b"") for entry in self._entries.values()) - self.settings.max_webhook_journal_bytes
+        if excess <= 0 and over <= 0:
             return
-        doomed = [key for key, entry in self._entries.items() if entry.state in FINISHED][:excess]
+        doomed = []
+        for key, entry in self._entries.items():
+            if excess <= 0 and over <= 0:
+                break
+            if entry.state in FINISHED:
+                doomed.append(key)
+                excess -= 1
+                over -= len(entry.body or b"")
         for key in doomed:
             del self._entries[key]
         if doomed:

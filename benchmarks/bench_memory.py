@@ -1,18 +1,23 @@
-"""Memory over 100,000 jobs: the mock stays bounded (a script, not a test).
+"""Memory over 100,000 jobs, and over 20,000 jobs with 1 MiB prompts: the mock stays bounded (a script, not a test).
 
-Run: ``.venv/bin/python benchmarks/bench_memory.py [--jobs 100000] [--every 10000] [--path http|queue]``
+Run: ``.venv/bin/python benchmarks/bench_memory.py [--jobs 100000] [--every 10000] [--inputs 8]``
+and ``.venv/bin/python benchmarks/bench_memory.py --jobs 20000 --every 2000 --prompt-bytes 1048576``
+(``--quick`` divides ``--jobs`` and ``--every`` by 10 for a short look).
 
 What it does: one in-process app with **default settings** (``Settings()``: ``immediate``
 progression, the wall clock, every default cap), driven through the full HTTP path —
-``submit → status → result`` over ``httpx.ASGITransport``, every middleware included
-(``--path queue`` calls :class:`JobQueue` directly instead, for a quicker look).  Jobs
+``submit → status → result`` over ``httpx.ASGITransport``, every middleware included.  Jobs
 alternate between the two endpoints: MiniMax (the output is stored as a CDN file, the
 result carries its URL) and Lucy-5B (``sync_mode``: the video comes back inline as a data
 URI, about 160 KB of result).  The input is one small PNG data URI with a different prompt
 for each of ``--inputs`` (default 8) prompts, so the **video cache is what generates**
 most videos: this measures the protocol's and the stores' memory, not the video writer
-(the writer's speed is benchmarks/bench_video.py's business); the cache's hits and misses
-are printed.
+(the writer's speed is benchmarks/bench_video.py's business).
+``--prompt-bytes N`` pads every prompt to N bytes (the prompts still differ only in
+their first characters, so the cache still generates): each job's arguments are then far beyond
+``max_retained_argument_bytes`` and the job keeps only a marked summary once submitted, its full inputs
+only until it finishes (mock_server/jobs/budgets.py); the finished-jobs byte budget
+(``max_result_bytes``) counts the retained arguments too.
 
 It prints RSS at each checkpoint and the peak (``VmHWM``), with what the stores hold: jobs
 kept (the ``max_finished_jobs`` cap, 10,000), journal entries (``journal_size``, 1,000),
@@ -34,7 +39,6 @@ from typing import Any
 
 import httpx
 from fal_mock.mock_server import Settings, create_app
-from fal_mock.mock_server.jobs.queue import SubmitRequest
 from PIL import Image
 from starlette.applications import Starlette
 
@@ -63,8 +67,7 @@ def memory_mb() -> tuple[float, float]:
 def holdings(app: Starlette) -> str:
     mock = app.state.mock
     return (f"jobs kept {len(mock.store.jobs()):>6}  journal {len(mock.store.journal()):>5}  "
-            f"files {len(mock.files.files()):>6}  blob MB {mock.files.total_bytes / 1e6:6.1f}  "
-            f"cache hits/misses {mock.runner.cache.hits}/{mock.runner.cache.misses}")  # fmt: skip
+            f"files {len(mock.files.files()):>6}  blob MB {mock.files.total_bytes / 1e6:6.1f}")  # fmt: skip
 
 
 async def one_job_http(http: httpx.AsyncClient, endpoint: str, body: dict[str, Any]) -> None:
@@ -77,33 +80,24 @@ async def one_job_http(http: httpx.AsyncClient, endpoint: str, body: dict[str, A
     assert result.status_code == 200, result.text[:300]
 
 
-async def one_job_queue(app: Starlette, endpoint: str, body: dict[str, Any]) -> None:
-    mock = app.state.mock
-    submission = SubmitRequest(endpoint=mock.registry.get(endpoint), arguments=body, body_error=None,
-                               bases={"queue": "https://queue.fal.run", "run": "https://fal.run",
-                                      "rest": "https://rest.fal.ai", "cdn": "https://v3.fal.media",
-                                      "control": "https://queue.fal.run/_mock", "host_style": True})  # fmt: skip
-    job = mock.queue.new_job(submission)
-    done = await mock.queue.observe(job.request_id, app_id=None, read=True)
-    assert done.finished
-
-
 async def main(args: argparse.Namespace) -> int:
     app = create_app(Settings())
     image = small_png()
     started = time.perf_counter()
     checkpoints: list[float] = []
-    print(f"{args.jobs} jobs via the {args.path} path, default settings, {args.inputs} distinct inputs")
+    if args.quick:
+        args.jobs, args.every = max(1, args.jobs // 10), max(1, args.every // 10)
+    padding = "x" * max(0, args.prompt_bytes - 32)
+    gc.collect()
+    print(f"{args.jobs} jobs via the HTTP path, default settings, {args.inputs} distinct inputs, prompts of "
+          f"{max(args.prompt_bytes, 16)} bytes; RSS at start {memory_mb()[0]:.1f} MB")
     print(f"{'jobs':>7} {'seconds':>8} {'RSS MB':>7} {'peak MB':>8}  holdings")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, headers=AUTH) as http:
         for index in range(1, args.jobs + 1):
             endpoint = ENDPOINTS[index % 2]
-            body = {"prompt": f"bench prompt {index % args.inputs}", "image_url": image}
-            if args.path == "http":
-                await one_job_http(http, endpoint, body)
-            else:
-                await one_job_queue(app, endpoint, body)
+            body = {"prompt": f"bench prompt {index % args.inputs} {padding}", "image_url": image}
+            await one_job_http(http, endpoint, body)
             if index % args.every == 0:
                 gc.collect()
                 rss, peak = memory_mb()
@@ -125,5 +119,6 @@ if __name__ == "__main__":
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--every", type=int, default=10_000, help="jobs between checkpoints")
     parser.add_argument("--inputs", type=int, default=8, help="distinct inputs (prompts) cycled through")
-    parser.add_argument("--path", choices=("http", "queue"), default="http")
+    parser.add_argument("--prompt-bytes", type=int, default=0, help="pad each prompt to this many bytes")
+    parser.add_argument("--quick", action="store_true", help="a tenth of --jobs and --every")
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -92,7 +92,7 @@ def build_services(
     runner = Runner(settings=settings, clock=clock, store=state, files=files, registry=registry,
                     generator=SchemaGenerator(settings, resolver, VideoGenerator(settings, resolver)))  # fmt: skip
     webhooks = WebhookDispatcher(settings=settings, clock=clock, files=files, store=state, owner=runner.owner)
-    faults = FaultBook(settings, clock)
+    faults = FaultBook(settings, clock, state)
     queue = JobQueue(settings=settings, clock=clock, store=state, runner=runner, faults=faults,
                      completion_subscribers=[webhooks])  # fmt: skip
     return MockServices(settings=settings, clock=clock, store=state, files=files, registry=registry,

@@ -139,8 +139,14 @@ class Settings:
     max_queue_size: int = 10_000
     #: Finished jobs kept (oldest dropped first; unfinished jobs are never dropped).
     max_finished_jobs: int = 10_000
-    #: Bytes of results kept by finished jobs together (oldest finished jobs dropped beyond it).
+    #: Bytes kept by finished jobs together — result bodies plus retained arguments (oldest finished jobs
+    #: dropped beyond it, as beyond ``max_finished_jobs``).
     max_result_bytes: int = 64 * MiB
+    #: Bytes of a job's arguments kept whole for the control API and dashboard; beyond it a marked summary is
+    #: kept (long strings cut, ``fal_mock_truncated``) — the job itself still runs on its full validated inputs.
+    max_retained_argument_bytes: int = 64 * KiB
+    #: Jobs one ``GET /_mock/jobs?full=1`` answers at most (oldest first; ``next_after`` names the next page).
+    max_full_jobs_page: int = 100
     #: Seconds a finished job's result stays available (fal: 1 hour).
     result_ttl_seconds: float = 3600.0
     #: Seconds a result of at least ``large_result_bytes`` stays available (fal: 6 minutes).
@@ -185,6 +191,8 @@ class Settings:
     webhook_retry_max_seconds: float = 3600.0
     #: Deliveries kept in the webhook journal (oldest finished ones dropped first).
     webhook_journal_size: int = 1_000
+    #: Bytes of delivery bodies kept in the webhook journal (oldest finished deliveries dropped beyond it).
+    max_webhook_journal_bytes: int = 16 * MiB
     #: Faults queued at once (``fail_next``, ``POST /_mock/faults``) — 429 beyond it; spent ones are forgotten first.
     max_queued_faults: int = 1_000
     #: Longest latency a latency fault may add (seconds; really waited only on a system clock).

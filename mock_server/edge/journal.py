@@ -5,7 +5,11 @@ when (on the app's clock), what (method, host, path, query), for whom (namespace
 and how it went (status, ``x-fal-request-id``).
 Secrets never enter it: no ``Authorization``, tokens or bodies are recorded, only
 a short allow-list of headers, and the query is redacted (:mod:`..redaction`).
-The store keeps the newest ``Settings.journal_size`` entries.
+The store keeps the newest ``Settings.journal_size`` entries, each bounded in bytes: every recorded
+text (host, path, query, header values) is cut to :data:`MAX_JOURNAL_TEXT` characters (a
+``…[+N]`` tail says how many more there were), so an entry weighs at most ~16 KiB whatever the
+request (URLs may be 16 KiB, headers 64 KiB) and the default journal at most ~16 MiB (typically
+~0.5 KiB per entry).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ RECORDED_HEADERS = (
     "x-fal-mock-progression",
     NAMESPACE_HEADER,
 )
+#: Longest text (host, path, query, one header value) a journal entry keeps, in characters.
+MAX_JOURNAL_TEXT = 1024
 #: Request headers the journal reads: the recorded ones, the host and the namespace.
 WANTED_HEADERS = frozenset((*RECORDED_HEADERS, "host", NAMESPACE_HEADER))
 _WANTED_BYTES = frozenset(name.encode("latin-1") for name in WANTED_HEADERS)
@@ -49,11 +55,15 @@ def recording(mock: Any, scope: Scope, send: Send) -> Send:
     return noting_send
 
 
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_JOURNAL_TEXT else f"{text[:MAX_JOURNAL_TEXT]}…[+{len(text) - MAX_JOURNAL_TEXT}]"
+
+
 def record(mock: Any, scope: Scope, message: Message) -> None:
     """Append the journal entry of a request whose response starts with ``message``."""
     # ASGI header names are lower-case bytes: compare them as they come (this runs on every request).
     headers = {
-        key.decode("latin-1"): value.decode("latin-1")
+        key.decode("latin-1"): _cut(value.decode("latin-1"))
         for key, value in scope.get("headers", ())
         if key in _WANTED_BYTES
     }
@@ -67,8 +77,8 @@ def record(mock: Any, scope: Scope, message: Message) -> None:
         "at": mock.clock.now(),
         "method": scope.get("method", ""),
         "host": headers.get("host", ""),
-        "path": scope.get("path", ""),  # the full path (Starlette keeps it whole under mounts)
-        "query": redact_query(query.decode("latin-1")) if (query := scope.get("query_string")) else "",
+        "path": _cut(scope.get("path", "")),  # the full path (Starlette keeps it whole under mounts)
+        "query": _cut(redact_query(query.decode("latin-1"))) if (query := scope.get("query_string")) else "",
         "status": message["status"],
         "request_id": request_id,
         "namespace": headers.get(NAMESPACE_HEADER, ""),

@@ -4,6 +4,11 @@ Every JSON body the mock sends goes through :func:`fal_json` with the name of th
 contract it must satisfy.  With ``Settings.check_contracts`` on (the test suite
 turns it on), the body is validated before it leaves and a violation becomes a
 500 that names the contract — a bug in the mock, never the client's fault.
+
+Bodies are written by :class:`SafeJSONResponse`: when a value cannot be encoded (a lone
+surrogate or a non-finite float that reached the state before ingress refused them — a data
+directory written by an older mock), the answer is written from
+:func:`~..strict_json.renderable`'s copy instead of failing with a 500 on every read.
 """
 
 from __future__ import annotations
@@ -16,7 +21,18 @@ from starlette.responses import JSONResponse
 
 from ..contract_check import check_contract
 from ..jobs.model import Job, JobState
+from ..strict_json import renderable
 from .hosts import Bases
+
+
+class SafeJSONResponse(JSONResponse):
+    """A JSONResponse that renders any stored value (see the module docstring)."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except (ValueError, UnicodeEncodeError, RecursionError):  # NaN/inf, lone surrogates, too deep
+            return super().render(renderable(content))
 
 
 def fal_json(
@@ -26,13 +42,13 @@ def fal_json(
     check: bool,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
+) -> SafeJSONResponse:
     """A JSON response, validated against ``contract`` when ``check`` is on."""
     check_contract(check, contract, body)
     return _CompactJSON(body, status_code=status_code, headers=dict(headers or {}))
 
 
-class _CompactJSON(JSONResponse):
+class _CompactJSON(SafeJSONResponse):
     """Starlette's JSON response, byte for byte and header for header, made with less work per response.
 
     The encoder is made once (not once per response) and the headers are put together directly:
@@ -56,7 +72,10 @@ class _CompactJSON(JSONResponse):
         self.raw_headers = raw
 
     def render(self, content: Any) -> bytes:
-        return self._encode(content).encode("utf-8")
+        try:
+            return self._encode(content).encode("utf-8")
+        except (ValueError, UnicodeEncodeError, RecursionError):  # NaN/inf, lone surrogates, too deep
+            return self._encode(renderable(content)).encode("utf-8")
 
 
 def request_urls(job: Job, bases: Bases) -> dict[str, str]:

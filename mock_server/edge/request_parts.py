@@ -8,8 +8,6 @@ key) is checked once, by the gateway (:func:`namespace_refusal`); handlers only 
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +18,7 @@ from ..clock import ManualClock
 from ..control import MockControl
 from ..jobs.errors import PlainError
 from ..services import MockServices
+from ..strict_json import loads_strict
 from .hosts import Bases
 
 NAMESPACE_HEADER = "x-fal-mock-namespace"
@@ -59,24 +58,15 @@ def namespace_refusal(scope: Any) -> PlainError | None:
     return None
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    return value
-
-
 def loads_json(raw: bytes | str) -> Any:
-    """Parse a request body as strict JSON: ``NaN``, ``Infinity`` and out-of-range numbers are errors.
+    """Parse a request body as strict JSON (:func:`~..strict_json.loads_strict`): ``NaN``, ``Infinity``,
+    out-of-range numbers, invalid Unicode (lone surrogates) and nesting deeper than
+    :data:`~..strict_json.MAX_JSON_DEPTH` raise :class:`~..strict_json.JsonRefused` (a ``ValueError``).
 
     (Python's json module accepts them, and a value like ``inf`` echoed back in a 422's ``input``
     cannot be rendered as JSON — found by fuzzing: it turned validation errors into 500s.)
     """
-    return json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+    return loads_strict(raw)
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -15,7 +15,7 @@ answers ``429 {"detail": ...}`` — the plain shape of fal's gateway refusals, w
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ..catalogue import DocumentError
 from ..files.errors import FileExists, FileTooLarge, InvalidParts, StorageError, StoreFull, TooManyParts, UnknownUpload
@@ -37,6 +37,7 @@ from ..jobs.errors import (
     UnknownEndpoint,
 )
 from ..webhooks.errors import DeliveryNotFound, DeliveryStateError
+from .render import SafeJSONResponse
 
 
 def wire_error(error: Exception) -> FalError | None:
@@ -95,7 +96,7 @@ def payload_response(payload: ErrorPayload, *, request_id: str | None = None) ->
     headers = dict(payload.headers)
     if request_id:
         headers["x-fal-request-id"] = request_id
-    return JSONResponse(payload.body, status_code=payload.status_code, headers=headers)
+    return SafeJSONResponse(payload.body, status_code=payload.status_code, headers=headers)
 
 
 def error_response(error: FalError, *, request_id: str | None = None) -> Response:

@@ -59,8 +59,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import threading
-from collections import deque
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -73,6 +71,7 @@ from ..settings import Settings
 if TYPE_CHECKING:
     from ..clock import Clock
     from ..jobs.model import Job, Outcome
+    from ..persistence.protocol import StateStore
 
 KINDS = ("model", "request", "http", "ingress", "latency", "disconnect", "malformed")
 TARGETS = ("job", "any", "submit", "status", "stream", "result", "cancel", "run", "upload", "token", "file", "rest")
@@ -386,68 +385,91 @@ class FaultBookFull(Exception):
 
 
 class FaultBook:
-    """The faults of one app: queue, match-and-spend (thread-safe), and a bounded log of firings."""
+    """The faults of one app: queue, match-and-spend, and a bounded log of firings — kept in the state store.
 
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    The book's state (the faults, the id sequence, the firings) is one document of the app's
+    :class:`~..persistence.protocol.StateStore` (:data:`BOOK_DOCUMENT`), read and written inside the
+    store's transaction: with ``--workers N`` on a shared data directory every worker sees the same
+    faults and a fault fires exactly ``times`` times across all of them.  A second, tiny document
+    (:data:`ARMED_DOCUMENT`, the number of unspent faults) keeps the per-request check cheap.
+    Without a store (``FaultBook(settings, clock)``) the book keeps its own in-memory store.
+    """
+
+    def __init__(self, settings: Settings, clock: Clock, store: StateStore | None = None) -> None:
+        from ..persistence.memory import MemoryStore
+
         self._settings = settings
         self._clock = clock
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
-        self._sequence = 0
-        self._unspent = 0
-        self._fired: deque[dict[str, Any]] = deque(maxlen=max(1, settings.journal_size))
+        self._store: StateStore = store if store is not None else MemoryStore()
+        self._fired_limit = max(1, settings.journal_size)
+
+    # --- the stored state ------------------------------------------------------------------
+    def _load(self) -> tuple[int, list[Fault], list[dict[str, Any]]]:
+        data = self._store.document(BOOK_DOCUMENT) or {}
+        faults = [_fault_from_json(item) for item in data.get("faults", ())]
+        return int(data.get("sequence", 0)), faults, list(data.get("fired", ()))
+
+    def _save(self, sequence: int, faults: list[Fault], fired: list[dict[str, Any]]) -> None:
+        unspent = sum(1 for fault in faults if fault.remaining > 0)
+        document = {"sequence": sequence, "faults": [_fault_to_json(f) for f in faults],
+                    "fired": fired[-self._fired_limit :]}  # fmt: skip
+        self._store.put_document(BOOK_DOCUMENT, document)
+        self._store.put_document(ARMED_DOCUMENT, {"unspent": unspent})
 
     @property
     def armed(self) -> bool:
         """True while some fault can still fire (a cheap check for the hot path)."""
-        return self._unspent > 0
+        return bool((self._store.document(ARMED_DOCUMENT) or {}).get("unspent", 0))
 
     def add(self, spec: Mapping[str, Any], *, namespace: str = "") -> Fault:
         """Queue a fault from ``spec`` (see :func:`make_fault`); raises ValueError or :class:`FaultBookFull`."""
-        with self._lock:
-            fault = make_fault(spec, self._settings, fault_id=f"flt_{self._sequence + 1}", namespace=namespace,
+        with self._store.transaction():
+            sequence, faults, fired = self._load()
+            fault = make_fault(spec, self._settings, fault_id=f"flt_{sequence + 1}", namespace=namespace,
                                now=self._clock.now())  # fmt: skip
-            if self._unspent >= self._settings.max_queued_faults:
+            unspent = sum(1 for f in faults if f.remaining > 0)
+            if unspent >= self._settings.max_queued_faults:
                 raise FaultBookFull(
-                    f"{self._unspent} faults are queued and unspent (max_queued_faults="
+                    f"{unspent} faults are queued and unspent (max_queued_faults="
                     f"{self._settings.max_queued_faults}); clear them first"
                 )
-            self._sequence += 1
-            spent = [f for f in self._faults if f.remaining <= 0]
-            while spent and len(self._faults) >= self._settings.max_queued_faults:
-                self._faults.remove(spent.pop(0))
-            self._faults.append(fault)
-            self._unspent += 1
+            spent = [f for f in faults if f.remaining <= 0]
+            while spent and len(faults) >= self._settings.max_queued_faults:
+                faults.remove(spent.pop(0))
+            faults.append(fault)
+            self._save(sequence + 1, faults, fired)
             return dataclasses.replace(fault)
 
     def take(self, target: Target, kinds: Collection[str]) -> Fault | None:
         """Spend one firing of the first unspent fault of ``kinds`` matching ``target`` (a snapshot), if any."""
-        if not self._unspent:
+        if not self.armed:
             return None
-        with self._lock:
-            for fault in self._faults:
+        with self._store.transaction():
+            sequence, faults, fired = self._load()
+            for fault in faults:
                 if fault.remaining > 0 and fault.on != "job" and fault.kind in kinds and fault.matches(target):
-                    return self._fire(fault, target.kind, target.request_id)
+                    return self._fire(sequence, faults, fired, fault, target.kind, target.request_id)
         return None
 
     def take_job(self, endpoint_id: str, app_id: str, namespace: str) -> Fault | None:
         """Spend one firing of the first unspent ``on="job"`` fault for this endpoint, if any."""
-        if not self._unspent:
+        if not self.armed:
             return None
         target = Target("job", app_id, endpoint_id, None, namespace)
-        with self._lock:
-            for fault in self._faults:
+        with self._store.transaction():
+            sequence, faults, fired = self._load()
+            for fault in faults:
                 wanted = fault.remaining > 0 and fault.on == "job" and fault.namespace == namespace
                 if wanted and endpoint_matches(fault.endpoint, target.app_id, target.endpoint):
-                    return self._fire(fault, "job", None)
+                    return self._fire(sequence, faults, fired, fault, "job", None)
         return None
 
-    def _fire(self, fault: Fault, kind: str, request_id: str | None) -> Fault:
+    def _fire(self, sequence: int, faults: list[Fault], fired: list[dict[str, Any]], fault: Fault, kind: str,
+              request_id: str | None) -> Fault:  # fmt: skip
         fault.fired += 1
-        if fault.remaining == 0:
-            self._unspent -= 1
-        self._fired.append({"fault": fault.id, "kind": fault.kind, "on": kind, "request_id": request_id,
-                            "namespace": fault.namespace, "at": self._clock.now()})  # fmt: skip
+        fired.append({"fault": fault.id, "kind": fault.kind, "on": kind, "request_id": request_id,
+                      "namespace": fault.namespace, "at": self._clock.now()})  # fmt: skip
+        self._save(sequence, faults, fired)
         return dataclasses.replace(fault)
 
     def outcome_for_new_job(self, job: Job) -> tuple[Outcome, str] | None:
@@ -457,24 +479,46 @@ class FaultBook:
 
     def faults(self, namespace: str | None = None) -> list[Fault]:
         """Every fault still held (spent ones too, until room is needed), oldest first."""
-        with self._lock:
-            return [dataclasses.replace(f) for f in self._faults if namespace is None or f.namespace == namespace]
+        _, faults, _ = self._load()
+        return [f for f in faults if namespace is None or f.namespace == namespace]
 
     def pending(self, namespace: str | None = None) -> list[Fault]:
         return [fault for fault in self.faults(namespace) if fault.remaining > 0]
 
     def fired(self, namespace: str | None = None) -> list[dict[str, Any]]:
         """The firings, oldest first: ``{fault, kind, on, request_id, namespace, at}``."""
-        with self._lock:
-            return [dict(item) for item in self._fired if namespace is None or item["namespace"] == namespace]
+        _, _, fired = self._load()
+        return [dict(item) for item in fired if namespace is None or item["namespace"] == namespace]
 
     def clear(self, namespace: str | None = None) -> int:
         """Forget the faults (of one namespace, or all); returns how many unspent ones were dropped."""
-        with self._lock:
-            doomed = [f for f in self._faults if namespace is None or f.namespace == namespace]
+        with self._store.transaction():
+            sequence, faults, fired = self._load()
+            doomed = [f for f in faults if namespace is None or f.namespace == namespace]
             dropped = sum(1 for f in doomed if f.remaining > 0)
-            self._faults = [f for f in self._faults if f not in doomed]
-            self._unspent -= dropped
-            kept = [item for item in self._fired if namespace is not None and item["namespace"] != namespace]
-            self._fired = deque(kept, maxlen=self._fired.maxlen)
+            kept_faults = [f for f in faults if not (namespace is None or f.namespace == namespace)]
+            kept = [item for item in fired if namespace is not None and item["namespace"] != namespace]
+            self._save(sequence, kept_faults, kept)
             return dropped
+
+
+#: The state-store document holding the fault book, and the one holding how many faults are unspent.
+BOOK_DOCUMENT = "faults"
+ARMED_DOCUMENT = "faults-armed"
+
+
+def _fault_to_json(fault: Fault) -> dict[str, Any]:
+    data = dataclasses.asdict(fault)
+    data["loc"] = list(fault.loc) if fault.loc is not None else None
+    return data
+
+
+def _fault_from_json(data: Mapping[str, Any]) -> Fault:
+    values = {name: data[name] for name in _FAULT_FIELDS if name in data}
+    if values.get("loc") is not None:
+        values["loc"] = tuple(values["loc"])
+    values["headers"] = dict(values.get("headers") or {})
+    return Fault(**values)
+
+
+_FAULT_FIELDS = tuple(Fault.__dataclass_fields__)

@@ -43,7 +43,6 @@ comes from a provider the app wires in (:meth:`FileStore.set_reference_provider`
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import sqlite3
@@ -54,6 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
+from ..strict_json import loads_strict
 from .blobs import SHA, Blobs, BlobSink, DiskBlobs, MemoryBlobs, chunks, valid_upload_id
 from .errors import FileExists, FileTooLarge, InvalidParts, StoreFull, TooManyParts, UnknownUpload
 from .secret import keyed_int, keyed_token, server_secret
@@ -199,9 +199,9 @@ def lifecycle_seconds(header: str | None) -> float | None:
     if header is None or not header.strip():
         return None
     try:
-        value = json.loads(header)
-    except ValueError:
-        raise ValueError("it is not JSON") from None
+        value = loads_strict(header)
+    except ValueError as error:  # NaN/Infinity, 1e400, lone surrogates, deep nesting: refused
+        raise ValueError(f"it is not strict JSON ({error})") from None
     if not isinstance(value, dict):
         raise ValueError("it is not a JSON object")
     seconds = value.get("expiration_duration_seconds")

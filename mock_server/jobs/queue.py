@@ -36,6 +36,7 @@ from ..ids import digest_int, uuid7_like
 from ..persistence.protocol import StateStore
 from ..settings import Settings
 from . import progression
+from .budgets import retained_arguments
 from .endpoints import Endpoint
 from .errors import (
     FalError,
@@ -132,7 +133,7 @@ class JobQueue:
             namespace=submission.namespace,
             seq=seq,
             submitted_at=now,
-            arguments=submission.arguments,
+            arguments=retained_arguments(submission.arguments, settings.max_retained_argument_bytes),
             progression=progression.check_progression(submission.progression or settings.progression),
             origin=submission.origin,
             mode=mode,
@@ -337,6 +338,8 @@ class JobQueue:
         outcome = job.final_outcome()
         job.state = JobState.COMPLETED
         job.completed_at = moment
+        if outcome is not None:
+            job.inputs = None  # nothing reads them once the outcome is final (see .budgets)
         size = outcome.result_bytes if outcome else 0
         large = size >= self.settings.large_result_bytes
         job.result_expires_at = moment + (

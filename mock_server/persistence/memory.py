@@ -4,19 +4,27 @@ It keeps the contract of :mod:`.protocol` exactly as the SQLite store does — j
 out as copies — so code that forgets a ``save_job`` fails the same way on both.  Everything sits
 behind one re-entrant lock; there is one process, so generation claims always succeed and
 there are never orphans.
+
+Queue positions are O(log n): queued jobs are indexed per (endpoint, namespace, progression) in a
+sorted list of their queue order keys, and counted per (endpoint, namespace), kept up to date on
+every add, save and drop — a status poll never scans the backlog (:meth:`MemoryStore.queued_ahead`
+is a ``bisect``; :meth:`MemoryStore.count_queued` a dict lookup).
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
+import json
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..jobs.model import Job, JobState, queue_position
+from ..jobs.budgets import retained_bytes
+from ..jobs.model import Job, JobState, queue_order_key
 from .protocol import StateStore
 
 __all__ = ["MemoryStore", "StateStore"]
@@ -37,6 +45,12 @@ class MemoryStore:
         self._result_bytes = 0
         self._journal: deque[dict[str, Any]] = deque()
         self._deliveries: OrderedDict[str, tuple[str, str, str, dict[str, Any]]] = OrderedDict()
+        #: Queued (stored state IN_QUEUE, unfinished) jobs: sorted queue keys per (app, namespace, progression),
+        #: and counts per (app, namespace).
+        self._queued_keys: dict[tuple[str, str, str], list[tuple[int, int, str]]] = {}
+        self._queued_counts: dict[tuple[str, str], int] = {}
+        #: Shared documents as JSON text (copies in, copies out).
+        self._documents: dict[str, str] = {}
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -60,6 +74,7 @@ class MemoryStore:
                 self._mark_finished(job)
             else:
                 self._unfinished[job.request_id] = job
+                self._index(job, add=True)
 
     def get_job(self, request_id: str) -> Job | None:
         with self._lock:
@@ -74,6 +89,9 @@ class MemoryStore:
                 return
             self._jobs[job.request_id] = job
             if old.request_id in self._unfinished:
+                self._index(self._unfinished[old.request_id], add=False)
+                if not job.finished:
+                    self._index(job, add=True)
                 if job.finished:
                     del self._unfinished[job.request_id]
                     self._mark_finished(job)
@@ -98,7 +116,9 @@ class MemoryStore:
             heapq.heappush(self._expiry_heap, (job.result_expires_at, job.request_id))
 
     def _forget(self, job: Job) -> None:
-        self._unfinished.pop(job.request_id, None)
+        unfinished = self._unfinished.pop(job.request_id, None)
+        if unfinished is not None:
+            self._index(unfinished, add=False)
         if self._finished_order.pop(job.request_id, 0) is None:
             self._result_bytes -= _result_bytes(job)
 
@@ -122,23 +142,39 @@ class MemoryStore:
         with self._lock:
             return len(self._unfinished)
 
+    def _index(self, job: Job, *, add: bool) -> None:
+        """Add ``job`` (a stored, unfinished job) to the queued index, or take it out; only IN_QUEUE jobs count."""
+        if job.state is not JobState.IN_QUEUE:
+            return
+        group = (job.app_id, job.namespace, job.progression)
+        key = (*queue_order_key(job), job.request_id)
+        keys = self._queued_keys.setdefault(group, [])
+        counted = (job.app_id, job.namespace)
+        if add:
+            bisect.insort(keys, key)
+            self._queued_counts[counted] = self._queued_counts.get(counted, 0) + 1
+            return
+        at = bisect.bisect_left(keys, key)
+        if at < len(keys) and keys[at] == key:
+            del keys[at]
+            if not keys:
+                del self._queued_keys[group]
+            left = self._queued_counts.get(counted, 0) - 1
+            if left > 0:
+                self._queued_counts[counted] = left
+            else:
+                self._queued_counts.pop(counted, None)
+
     def count_queued(self, *, app_id: str, namespace: str) -> int:
         with self._lock:
-            return sum(
-                1
-                for job in self._unfinished.values()
-                if job.state is JobState.IN_QUEUE and job.app_id == app_id and job.namespace == namespace
-            )
+            return self._queued_counts.get((app_id, namespace), 0)
 
     def queued_ahead(self, job: Job) -> int:
         with self._lock:
-            rivals = [
-                other
-                for other in self._unfinished.values()
-                if other.app_id == job.app_id and other.namespace == job.namespace
-                and other.progression == job.progression
-            ]  # fmt: skip
-            return queue_position(job, rivals)
+            keys = self._queued_keys.get((job.app_id, job.namespace, job.progression))
+            if not keys:
+                return 0
+            return bisect.bisect_left(keys, queue_order_key(job))
 
     def unfinished_ids(self, *, progression: str | None = None) -> list[str]:
         with self._lock:
@@ -245,6 +281,20 @@ class MemoryStore:
                 del self._deliveries[delivery_id]
 
 
+    # --- shared documents --------------------------------------------------------------------
+    def document(self, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            text = self._documents.get(name)
+        if text is None:
+            return None
+        value: dict[str, Any] = json.loads(text)
+        return value
+
+    def put_document(self, name: str, value: dict[str, Any]) -> None:
+        text = json.dumps(value, separators=(",", ":"))
+        with self._lock:
+            self._documents[name] = text
+
+
 def _result_bytes(job: Job) -> int:
-    outcome = job.final_outcome()
-    return outcome.result_bytes if outcome is not None else 0
+    return retained_bytes(job)

@@ -11,7 +11,8 @@ Rules every implementation keeps:
   :meth:`add_job`/:meth:`save_job` keep a copy; a change to a job counts once it is saved;
 * a read-modify-write happens inside :meth:`transaction` (or through :meth:`update_job`, one
   read and at most one write), so concurrent writers — threads or processes — never lose one;
-* :meth:`prune` never removes an unfinished job.
+* :meth:`prune` never removes an unfinished job;
+* documents (:meth:`document`) hold small shared state as JSON — the fault book — so every worker sees it.
 """
 
 from __future__ import annotations
@@ -104,3 +105,10 @@ class StateStore(Protocol):
     def webhook_delete(self, delivery_ids: Iterable[str]) -> None: ...
 
     def webhook_clear(self, namespace: str | None = None) -> None: ...
+
+    # --- shared documents (small state every worker must see: the fault book) ----------------
+    def document(self, name: str) -> dict[str, Any] | None:
+        """The JSON document ``name`` (a copy), None if it was never written."""
+
+    def put_document(self, name: str, value: dict[str, Any]) -> None:
+        """Replace the document ``name`` (read-modify-write inside :meth:`transaction`)."""

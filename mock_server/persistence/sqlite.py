@@ -52,6 +52,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from ..jobs.budgets import retained_bytes
 from ..jobs.model import PRIORITY_RANK, Job, JobState
 
 try:
@@ -113,6 +114,7 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS webhook_deliveries_seq ON webhook_deliveries (seq);
+CREATE TABLE IF NOT EXISTS documents (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 #: Sequence kinds handed out from per-process blocks of this size (see :meth:`SqliteStore.next_sequence`).
@@ -281,7 +283,7 @@ class SqliteStore:
         if row is None:
             return
         outcome = job.final_outcome()
-        result_bytes = outcome.result_bytes if outcome else 0
+        result_bytes = retained_bytes(job)  # result body + retained arguments (jobs/budgets.py)
         order: int | None = None
         if job.finished and not row[0]:
             order = self._bump(_FINISHED_ORDER, 1)
@@ -480,6 +482,19 @@ class SqliteStore:
         ]
 
     # --- request journal -----------------------------------------------------------------
+    # --- shared documents (the fault book) -------------------------------------------------
+    def document(self, name: str) -> dict[str, Any] | None:
+        rows = self._read("SELECT value FROM documents WHERE name = ?", (name,))
+        if not rows:
+            return None
+        value: dict[str, Any] = json.loads(rows[0][0])
+        return value
+
+    def put_document(self, name: str, value: dict[str, Any]) -> None:
+        text = json.dumps(value, separators=(",", ":"))
+        with self.transaction():
+            self._db.execute("INSERT OR REPLACE INTO documents (name, value) VALUES (?, ?)", (name, text))
+
     def journal_append(self, entry: dict[str, Any], limit: int) -> None:
         text = json.dumps(entry, separators=(",", ":"), default=str)
         with self.transaction():

@@ -185,11 +185,11 @@ class WebhookDispatcher:
     def deliveries(
         self, *, request_id: str | None = None, namespace: str | None = None, state: str | None = None
     ) -> list[Delivery]:
-        """The journal, oldest first, optionally filtered."""
+        """The journal (every worker's, with a shared store), oldest first, optionally filtered."""
         with self._lock:
             return [
                 self._snapshot(entry)
-                for entry in self._entries.values()
+                for entry in self._all_entries()
                 if (request_id is None or entry.request_id == request_id)
                 and (namespace is None or entry.namespace == namespace)
                 and (state is None or entry.state == state)
@@ -197,7 +197,23 @@ class WebhookDispatcher:
 
     def get(self, delivery_id: str) -> Delivery:
         with self._lock:
-            return self._snapshot(self._entry(delivery_id))
+            entry = self._entries.get(delivery_id) or self._stored_entry(delivery_id)
+            if entry is None:
+                raise DeliveryNotFound(delivery_id)
+            return self._snapshot(entry)
+
+    def _all_entries(self) -> list[Entry]:
+        """This process's deliveries merged with every other worker's from the store, oldest first."""
+        merged: list[Entry] = []
+        seen: set[str] = set()
+        for stored in self._journal.stored():
+            merged.append(self._entries.get(stored.id) or stored)
+            seen.add(stored.id)
+        merged += [entry for key, entry in self._entries.items() if key not in seen]
+        return merged
+
+    def _stored_entry(self, delivery_id: str) -> Entry | None:
+        return next((entry for entry in self._journal.stored() if entry.id == delivery_id), None)
 
     @property
     def paused(self) -> bool:
@@ -402,6 +418,8 @@ class WebhookDispatcher:
         """Write ``entry`` to the state store."""
         if entry.id in self._entries:
             self._journal.save(entry)
+            if entry.state in FINISHED:
+                self._trim()  # a finished delivery may now go (count and byte budgets)
 
     def _restore(self) -> None:
         """Load the stored deliveries; those left pending (or in flight) by a stop are due again."""
@@ -416,7 +434,14 @@ class WebhookDispatcher:
     def _entry(self, delivery_id: str) -> Entry:
         entry = self._entries.get(delivery_id)
         if entry is None:
-            raise DeliveryNotFound(delivery_id)
+            entry = self._stored_entry(delivery_id)  # another worker's (a shared data directory)
+            if entry is None:
+                raise DeliveryNotFound(delivery_id)
+            if entry.state not in FINISHED:
+                raise DeliveryStateError(f"webhook delivery {delivery_id!r} is being sent by another worker")
+            if entry.body is None:
+                entry.job = self._journal.store.get_job(entry.request_id)
+            self._entries[entry.id] = entry  # adopted: a finished delivery is safe to act on here
         return entry
 
     def _new_entry(self, request_id: str, namespace: str, url: str, *, job: Job | None, force: bool) -> Entry:
@@ -459,10 +484,20 @@ class WebhookDispatcher:
         return None
 
     def _trim(self) -> None:
+        """Drop the oldest finished deliveries beyond ``webhook_journal_size`` and ``max_webhook_journal_bytes``
+        (the bytes of their bodies); unfinished deliveries are never dropped."""
         excess = len(self._entries) - self.settings.webhook_journal_size
-        if excess <= 0:
+        over = sum(len(entry.body or b"") for entry in self._entries.values()) - self.settings.max_webhook_journal_bytes
+        if excess <= 0 and over <= 0:
             return
-        doomed = [key for key, entry in self._entries.items() if entry.state in FINISHED][:excess]
+        doomed = []
+        for key, entry in self._entries.items():
+            if excess <= 0 and over <= 0:
+                break
+            if entry.state in FINISHED:
+                doomed.append(key)
+                excess -= 1
+                over -= len(entry.body or b"")
         for key in doomed:
             del self._entries[key]
         if doomed:

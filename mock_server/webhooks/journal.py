@@ -10,8 +10,10 @@ delivery whose body was never built is rebuilt from its job (if the job is still
 Several workers: each delivery has one sender (its ``owner``: the worker that completed the
 job).  On startup a worker restores the finished deliveries for its journal and takes over
 only the unfinished ones whose sender belonged to an earlier server run, so a pending
-delivery is never sent by two workers.  Each worker's ``/_mock/webhooks`` lists the deliveries
-it restored or sent (the table holds them all).
+delivery is never sent by two workers.  Every worker's ``/_mock/webhooks`` lists the deliveries
+of all workers (:meth:`WebhookJournal.stored`: the table holds them all; a worker's own in-memory
+state wins for its own deliveries), and a finished delivery of another worker can be resent,
+triggered or dropped from any worker (it is adopted); an unfinished one belongs to its sender (409).
 
 Delivery ids come from the store's counter (``next_sequence("webhook-delivery")``), so they
 never repeat across restarts or workers.
@@ -44,6 +46,10 @@ class WebhookJournal:
 
     def clear(self, namespace: str | None) -> None:
         self.store.webhook_clear(namespace)
+
+    def stored(self) -> list[Entry]:
+        """Every stored delivery, whichever worker sends it, oldest first (read-only: nothing is taken over)."""
+        return [entry_from(data, None) for data in self.store.webhook_records()]
 
     def restore(self) -> list[tuple[Entry, bool]]:
         """``(entry, unfinished_and_mine)`` for every stored delivery this process should hold, oldest first.

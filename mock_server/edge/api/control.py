@@ -11,7 +11,7 @@ GET     ``/health``                     liveness, served endpoints, the clock's 
 GET     ``/openapi.json``               this API's OpenAPI 3.1 document
 GET     ``/settings``                   the settings (secrets masked)
 POST    ``/reset``                      forget jobs, journal, files, faults, webhooks
-GET     ``/jobs``                       jobs (``?state=``, ``?full=1`` for inputs/outputs/logs)
+GET     ``/jobs``                       jobs (``?state=``; ``?full=1`` for inputs/outputs/logs, paged)
 POST    ``/jobs/complete-all``          complete every unfinished job
 GET     ``/jobs/{id}``                  one job in full
 POST    ``/jobs/{id}/advance``          one state forward
@@ -64,7 +64,6 @@ import asyncio
 import base64
 import binascii
 import hmac
-import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -81,7 +80,7 @@ from ...jobs.model import JobState
 from ...services import MockServices
 from ...webhooks.policy import is_loopback_alias
 from ..render import fal_json
-from ..request_parts import bases, control, namespace, read_body, services
+from ..request_parts import bases, control, loads_json, namespace, read_body, services
 from ..wire_errors import error_response
 from .files import CORS, byte_range
 from .queue import outcome_response
@@ -243,9 +242,9 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
-    except ValueError:
-        raise PlainError(400, "fal-mock control API: the body must be a JSON object") from None
+        data = loads_json(raw)
+    except ValueError as error:
+        raise PlainError(400, f"fal-mock control API: the body must be a JSON object ({error})") from None
     if not isinstance(data, dict):
         raise PlainError(400, "fal-mock control API: the body must be a JSON object")
     return data
@@ -286,10 +285,43 @@ async def list_jobs(request: Request) -> Response:
     if state is not None and state not in {s.value for s in JobState}:
         raise PlainError(400, f"Invalid state {state!r}: use one of {', '.join(s.value for s in JobState)}")
     if _flag(request, "full"):
-        found = await asyncio.to_thread(MockControl(mock).views, bases(request).cdn, _scope(request))
-    else:
-        found = [job_summary(job) for job in MockControl(mock).jobs(_scope(request))]
+        after = _after(request)
+        views, next_after = await asyncio.to_thread(_full_page, mock, bases(request).cdn, _scope(request), state, after)
+        body: dict[str, Any] = {"jobs": views}
+        if next_after is not None:
+            body["next_after"] = next_after
+        return _json(mock, body, "control/jobs")
+    found = [job_summary(job) for job in MockControl(mock).jobs(_scope(request))]
     return _json(mock, {"jobs": [job for job in found if state is None or job["state"] == state]}, "control/jobs")
+
+
+def _after(request: Request) -> int:
+    raw = request.query_params.get("after", "0")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise PlainError(400, f"Invalid after {raw[:40]!r}: use the next_after number of the previous page") from None
+    if value < 0:
+        raise PlainError(400, "after must be >= 0")
+    return value
+
+
+def _full_page(
+    mock: MockServices, files_url: str, space: str | None, state: str | None, after: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of ``?full=1``: at most ``max_full_jobs_page`` full views of jobs after sequence number ``after``.
+
+    The answer stays bounded whatever the backlog: each view holds at most the job's retained arguments
+    (``max_retained_argument_bytes``) and its result; ``next_after`` (when more jobs follow) is the
+    ``after`` of the next page.
+    """
+    plane = MockControl(mock)
+    limit = max(1, mock.settings.max_full_jobs_page)
+    found = [job for job in plane.jobs(space) if job.seq > after and (state is None or job.state.value == state)]
+    chosen = found[:limit]
+    done = plane.collected_ids(chosen, space)
+    views = [plane.job_view(job, files_url, collected=job.request_id in done) for job in chosen]
+    return views, (chosen[-1].seq if len(found) > limit else None)
 
 
 async def job(request: Request) -> Response:

@@ -18,7 +18,6 @@ sent.  Answers are ``webhooks/journal`` (``{"paused", "idle", "deliveries"}``) o
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -32,7 +31,7 @@ from ...services import MockServices
 from ...webhooks.errors import DeliveryNotFound, DeliveryStateError
 from ...webhooks.records import STATES, Delivery
 from ..render import fal_json
-from ..request_parts import namespace, read_body, services
+from ..request_parts import loads_json, namespace, read_body, services
 
 MAX_IDLE_WAIT_SECONDS = 60.0
 MAX_CONTROL_BODY_BYTES = 64 * 1024
@@ -145,7 +144,7 @@ async def delay(request: Request) -> Response:
     delivery = _scoped(request, mock)
     raw = await read_body(request, MAX_CONTROL_BODY_BYTES)
     try:
-        data = json.loads(raw or b"{}")
+        data = loads_json(raw or b"{}")
     except ValueError:
         raise PlainError(400, 'The body must be JSON: {"seconds": <number >= 0>}') from None
     try:

@@ -144,3 +144,77 @@ def test_workers_stop_when_their_parent_is_killed(tmp_path: Path) -> None:
         assert _wait_gone(workers, timeout=30) == []
     finally:
         server.kill()
+
+
+class _Receiver:
+    """A webhook receiver on loopback (a thread): answers 200 and counts the POSTs."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        received: list[bytes] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.append(self.rfile.read(int(self.headers.get("content-length", "0"))))
+                self.send_response(200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                """Quiet."""
+
+        self.received = received
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.slow
+def test_every_worker_answers_the_control_api_the_same(tmp_path: Path) -> None:
+    """Faults, the webhook journal and single deliveries read the same from both workers (fresh connections)."""
+    image = data_uri(png_bytes())
+    receiver = _Receiver()
+    args = ("--workers", "2", "--data-dir", str(tmp_path / "data"), "--progression", "immediate", "--no-access-log")
+    try:
+        with ServeProcess(tmp_path, *args) as server, httpx.Client(headers=FRESH, timeout=30) as http:
+            added = http.post(f"{server.url}/_mock/faults", json={"on": "submit", "kind": "http", "status": 429,
+                                                                   "times": 3})  # fmt: skip
+            assert added.status_code == 201, added.text
+            views = {http.get(f"{server.url}/_mock/faults").text for _ in range(20)}
+            assert len(views) == 1  # every read, whichever worker took it
+            assert [fault["remaining"] for fault in http.get(f"{server.url}/_mock/faults").json()["faults"]] == [3]
+
+            codes = [http.post(f"{server.url}/queue/{MINIMAX}?fal_webhook={receiver.url}",
+                               json={"prompt": f"w{index}", "image_url": image}).status_code
+                     for index in range(10)]  # fmt: skip
+            assert codes == [429, 429, 429] + [200] * 7  # the fault fired exactly 3 times across the workers
+            faults = http.get(f"{server.url}/_mock/faults").json()
+            assert [fault["remaining"] for fault in faults["faults"]] == [0]
+            assert len(faults["fired"]) == 3
+
+            jobs = http.get(f"{server.url}/_mock/jobs").json()["jobs"]
+            for job in jobs:  # each job completes once its output is rendered (status reads, either worker)
+                status_url = f"{server.url}/queue/fal-ai/minimax-video/requests/{job['request_id']}/status"
+                states = [http.get(status_url).json()["status"] for _ in range(30)]
+                assert states[-1] == "COMPLETED", states
+            for _ in range(50):  # deliveries run in the background: /idle waits for a worker's in-flight ones
+                every = http.get(f"{server.url}/_mock/webhooks/idle?timeout=5").json()["deliveries"]
+                listed = [delivery for delivery in every if delivery["state"] == "delivered"]
+                if len(listed) == 7:
+                    break
+            assert len(listed) == 7
+            counts = {len(http.get(f"{server.url}/_mock/webhooks").json()["deliveries"]) for _ in range(20)}
+            assert counts == {7}
+            one = listed[0]["id"]
+            assert {http.get(f"{server.url}/_mock/webhooks/{one}").status_code for _ in range(10)} == {200}
+            resent = [http.post(f"{server.url}/_mock/webhooks/{one}/resend").status_code for _ in range(4)]
+            assert resent == [200] * 4, resent
+        assert "Traceback" not in server.output()
+    finally:
+        receiver.close()

@@ -46,3 +46,21 @@ async def test_a_status_poll_of_an_unfinished_job_reads_it_once(kind: str, progr
             assert counting.reads == ["update_job"]
     finally:
         app.state.mock.close()
+
+
+@pytest.mark.parametrize("progression", ["manual", "realistic"])
+async def test_status_polls_never_wait_on_a_render_backlog(progression: str) -> None:
+    """200 unique jobs waiting: the last one's poll answers at once, and nothing was rendered to answer it
+    (renders start when a job starts, in the background; the issue saw 26 s for this poll)."""
+    app = create_app(Settings(progression=progression, realistic_concurrency=1), clock=ManualClock())
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=AUTH) as http:
+            image = data_uri(png_bytes())
+            jobs = [(await http.post(f"https://queue.fal.run/{MINIMAX}", json={"prompt": f"p{n}", "image_url": image}))
+                    .json() for n in range(200)]  # fmt: skip
+            last = await http.get(jobs[-1]["status_url"])
+            assert last.json()["status"] == "IN_QUEUE"
+            assert last.json()["queue_position"] == 199
+            assert app.state.mock.runner.generator.cache.misses == 0  # no render was needed (or awaited)
+    finally:
+        app.state.mock.close()

@@ -436,12 +436,16 @@ class JobQueue:
 
         A ``realistic`` job also logs its progress as the clock passes through its planned inference
         (:func:`progress_lines`: one line per :data:`PROGRESS_STEPS` th), so a poller with ``logs=1``
-        sees it move; the outcome's remaining lines follow at completion.
+        sees it move — whether or not its output has been rendered yet (renders run in the background and a
+        poll never waits on one); the outcome's remaining lines follow at completion.
         """
         outcome = job.final_outcome()
-        if job.state is JobState.IN_QUEUE or outcome is None or job.started_at is None:
+        if job.state is JobState.IN_QUEUE or job.started_at is None:
             return []
-        lines = outcome.log_lines if job.finished else outcome.log_lines[:PROGRESS_LOG_LINES]
+        if outcome is None:  # still rendering in the background: the clock's progress lines alone
+            lines: tuple[tuple[str, str], ...] = ()
+        else:
+            lines = tuple(outcome.log_lines if job.finished else outcome.log_lines[:PROGRESS_LOG_LINES])
         entries = [(message, level, job.started_at + index * 0.001) for index, (message, level) in enumerate(lines)]
         if job.progression == progression.REALISTIC and job.planned_inference_seconds > 0:
             until = job.completed_at if job.finished and job.completed_at is not None else self.clock.now()

@@ -61,15 +61,15 @@ def part_generation(repeat: int) -> None:
          lambda n: {"prompt": f"a fox {n}", "image_size": "square_hd", "output_format": "png"}, "preview"),
         ("image", "1024x1024 JPEG edit of a JPEG", "fal-ai/nano-banana/edit",
          lambda n: {"prompt": f"night {n}", "image_urls": [JPEG_1024], "output_format": "jpeg"}, "preview"),
-        ("video", "1280x720x150 from a JPEG", "alibaba/happy-horse/reference-to-video",
+        ("video", "1280x720, 6 s at 24 fps from a JPEG", "alibaba/happy-horse/reference-to-video",
          lambda n: {"prompt": f"a pan {n}", "image_urls": [JPEG_720], "duration": 6, "resolution": "720p",
                     "aspect_ratio": "16:9"}, "realistic"),
         ("video", "preview clip from a JPEG", "fal-ai/minimax/video-01/image-to-video",
          lambda n: {"prompt": f"a pan {n}", "image_url": JPEG_720}, "preview"),
-        ("audio", "10 s WAV (speech)", "fal-ai/minimax/speech-02-hd",
+        ("audio", "10 s WAV (speech, pcm)", "fal-ai/minimax/speech-02-hd",
          lambda n: {"text": " ".join(["word"] * 24) + f" {n}.", "audio_setting": {"format": "pcm"}}, "preview"),
         ("audio", "10 s MP3 (speech)", "fal-ai/minimax/speech-02-hd",
-         lambda n: {"text": " ".join(["word"] * 24) + f" {n}."}, "preview"),
+         lambda n: {"text": " ".join(["word"] * 24) + f" {n}.", "audio_setting": {"format": "mp3"}}, "preview"),
         ("3d", "GLB mesh", "fal-ai/trellis", lambda n: {"image_url": JPEG_720, "seed": n}, "preview"),
         ("text", "transcript of 12 s", "fal-ai/wizper", lambda n: {"audio_url": WAV_12, "task": "transcribe",
                                                                    "chunk_level": "segment", "version": "3",
@@ -105,7 +105,8 @@ def part_generation(repeat: int) -> None:
     finally:
         for mock in services.values():
             mock.close()
-    print("   targets: 1024x1024 PNG <= 60 ms; 1280x720x150 video from a JPEG <= 60 ms; 10 s WAV <= 10 ms")
+    print("   targets: 1024x1024 PNG <= 60 ms; 1280x720x150 video from a JPEG <= 60 ms (the 144-frame clip above")
+    print("   scales linearly); 10 s WAV <= 10 ms")
 
 
 def part_subscribe(repeat: int) -> None:

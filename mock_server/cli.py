@@ -419,7 +419,8 @@ def run_endpoints(args: argparse.Namespace) -> int:
     from .jobs.endpoints import EndpointRegistry, output_media
 
     try:
-        registry = EndpointRegistry(Catalogue(args.openapi or ()))
+        from_env = Settings.from_env(os.environ).openapi  # FAL_MOCK_OPENAPI, as serve reads it
+        registry = EndpointRegistry(Catalogue([*from_env, *(args.openapi or ())]))
         if args.example:
             endpoint = registry.get(args.example)
             if endpoint is None:
@@ -435,7 +436,7 @@ def run_endpoints(args: argparse.Namespace) -> int:
             files = [f"{f.name}:{f.media}{'[]' if f.is_list else ''}" for f in spec.file_inputs]
             rows.append({"id": endpoint.endpoint_id, "category": endpoint.category, "input_files": files,
                          "output_media": output_media(endpoint), "source": endpoint.source})  # fmt: skip
-    except DocumentError as error:
+    except (DocumentError, ValueError) as error:
         print(f"fal-mock: {error}", file=sys.stderr)
         return 2
     if args.json:

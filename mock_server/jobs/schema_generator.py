@@ -17,7 +17,8 @@
 3. **Media**, per file field (the builder's :class:`~..outputs.FileRequest`):
 
    - image: size from ``image_size`` (fal's presets or ``{width, height}``), else ``aspect_ratio`` (+
-     ``resolution``), else ``width``/``height``, else the input image's size, else 1024×1024; derived
+     ``resolution``), else ``width``/``height``, else the input image's exact size (times an upscaler's
+     ``scale``/``upscale_factor``, 0.1–8), else 1024×1024; derived
      from the input image (image-to-image, edits) or drawn from the prompt; PNG, JPEG or WebP as the
      classification (``output_format``) asks.
    - video: Lucy-5B and MiniMax keep their own geometry (:mod:`..video.profiles`); every other
@@ -26,7 +27,8 @@
      picture drawn from the prompt (text-to-video, video-to-video). Rendered clips are cached
      (``video_cache_entries``).
    - audio: WAV or MP3 (``output_format``; other types are written as WAV and declared so), of the
-     requested ``duration``, else as long as the input audio/video, else as long as reading the input
+     requested length (``duration``, ``seconds_total``, ``duration_ms``... — see
+     :func:`..outputs.requested_duration`), else as long as the input audio/video, else as long as reading the input
      text aloud takes (2.5 words/s, 1–60 s), else 5 s.
    - 3D: GLB (or glTF/OBJ/PLY/STL when asked). Text: UTF-8 sentences (JSON for ``application/json``).
      Archives: a ZIP holding a text file. Anything else: seeded bytes of the declared type.
@@ -78,6 +80,7 @@ from ..outputs import (
     OutputLimits,
     UrlRequest,
     build_output,
+    requested_duration,
 )
 from ..settings import Settings
 from ..video import ImageError, ImageLimits
@@ -338,7 +341,10 @@ class _JobMedia:
         elif isinstance(args.get("width"), int) and isinstance(args.get("height"), int):
             size = fit_limits(args["width"], args["height"])
         elif source_size is not None:
-            size = fit_limits(*source_size)
+            factor = _scale_factor(args)
+            if factor is None:
+                return source_size  # an edit, a mask, a background removal: the input's exact size
+            size = fit_limits(round(source_size[0] * factor), round(source_size[1] * factor), multiple=1)
         else:
             return 1024, 1024
         return size.width, size.height
@@ -379,7 +385,7 @@ class _JobMedia:
 
     def _audio(self, extension: str, seed: bytes) -> Any:
         args = self._arguments
-        seconds = _seconds(args.get("duration"))
+        seconds = requested_duration(args)
         if seconds is None:
             timed = self._inputs.first("audio") or self._inputs.first("video")
             if timed is not None and timed.duration:
@@ -407,6 +413,20 @@ def _archive(prompt: str | None, seed: bytes) -> bytes:
         info = zipfile.ZipInfo("output.txt", date_time=(2025, 1, 1, 0, 0, 0))
         archive.writestr(info, f"{prompt or 'fal-mock output'}\n{seed.hex()}\n")
     return out.getvalue()
+
+
+_SCALE_KEYS = ("scale", "upscale_factor", "upscaling_factor", "scale_factor", "upscale")
+
+
+def _scale_factor(arguments: Mapping[str, Any]) -> float | None:
+    """An upscaler's factor (``scale: 4``, ``upscale_factor: "2x"``), between 0.1 and 8; None when not asked."""
+    for key in _SCALE_KEYS:
+        value = arguments.get(key)
+        if isinstance(value, str):
+            value = _seconds(value.lower().removesuffix("x"))
+        if isinstance(value, int | float) and not isinstance(value, bool) and 0.1 <= value <= 8:
+            return float(value)
+    return None
 
 
 def _aspect(value: Any) -> Any:

@@ -5,9 +5,11 @@ translates jsonschema's findings into the ``detail`` entries fal's pydantic-base
 apps produce (``missing``, ``string_type``, ``bool_type``, ``one_of`` with
 ``ctx.expected``, ...), each with ``loc`` starting at ``"body"``.
 
-Like pydantic's default (lax) mode, booleans also accept ``0``/``1`` and the
-strings ``"true"``/``"false"``/``"yes"``/``"no"``/``"on"``/``"off"``/``"1"``/``"0"``
-(fal would accept them, so the mock does too); every other type is strict.
+Like pydantic's default (lax) mode, top-level booleans also accept ``0``/``1`` and the
+strings ``"true"``/``"false"``/``"yes"``/``"no"``/``"on"``/``"off"``/``"1"``/``"0"``,
+integers accept integral floats (``1.0``) and digit strings (``"12"``), and numbers accept
+numeric strings (``"2.5"``) — fal would accept them, so the mock does too (the coerced value
+is what the job runs on); strings and nested values are strict.
 Unknown extra fields are ignored, as fal's models ignore them.  Defaults from the
 contract are filled in, and :func:`canonical_json` gives the text the video's
 determinism is keyed on.
@@ -16,6 +18,8 @@ determinism is keyed on.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -33,6 +37,8 @@ _TYPE_ERRORS = {
     "array": ("list_type", "Input should be a valid list"),
     "null": ("none_required", "Input should be None"),
 }
+_INTEGER = re.compile(r"[+-]?\d{1,18}")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _LAX_TRUE = {"true", "1", "yes", "on", "t", "y"}
 _LAX_FALSE = {"false", "0", "no", "off", "f", "n"}
 
@@ -69,14 +75,39 @@ def _properties(schema: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _lax_coerce(schema: Mapping[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
+    """pydantic's lax mode on top-level fields: booleans from 0/1 and yes/no words, integers from integral
+    floats (``1.0``) and digit strings (``"12"``), numbers from numeric strings (``"2.5"``)."""
     for name, spec in _properties(schema).items():
-        if name in arguments and isinstance(spec, Mapping) and spec.get("type") == "boolean":
-            value = arguments[name]
-            if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
+        if name not in arguments or not isinstance(spec, Mapping):
+            continue
+        kinds = _types(spec)
+        value = arguments[name]
+        if "boolean" in kinds and not isinstance(value, bool):
+            if isinstance(value, int) and value in (0, 1):
                 arguments[name] = bool(value)
             elif isinstance(value, str) and value.strip().lower() in _LAX_TRUE | _LAX_FALSE:
                 arguments[name] = value.strip().lower() in _LAX_TRUE
+        elif "integer" in kinds and not isinstance(value, bool):
+            if isinstance(value, float) and value.is_integer():
+                arguments[name] = int(value)
+            elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+                arguments[name] = int(value.strip())
+        elif "number" in kinds and isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            number = float(value.strip())
+            if math.isfinite(number):
+                arguments[name] = number
     return arguments
+
+
+def _types(spec: Mapping[str, Any]) -> set[str]:
+    """The JSON types a property allows (``type``, or the branches of ``anyOf``/``oneOf``)."""
+    found = spec.get("type")
+    kinds = {found} if isinstance(found, str) else set(found) if isinstance(found, list) else set()
+    for key in ("anyOf", "oneOf"):
+        for branch in spec.get(key) or ():
+            if isinstance(branch, Mapping) and isinstance(branch.get("type"), str):
+                kinds.add(branch["type"])
+    return kinds
 
 
 def _with_defaults(schema: Mapping[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:

@@ -543,11 +543,17 @@ def _even(value: float) -> int:
 
 
 def requested_duration(arguments: Mapping[str, Any]) -> float | None:
-    """Seconds the input asks for (``duration`` ``5`` / ``"5"`` / ``"5s"``, else ``num_frames / fps``)."""
-    for key in ("duration", "duration_seconds", "seconds", "length", "audio_length", "video_length"):
+    """Seconds the input asks for (``duration``/``seconds_total``/... ``5`` / ``"5"`` / ``"5s"``, ``*_ms`` in
+    milliseconds, else ``num_frames / fps``)."""
+    for key in ("duration", "duration_seconds", "seconds", "seconds_total", "total_seconds", "length",
+                "audio_length", "video_length", "audio_duration", "music_length"):  # fmt: skip
         value = _number(arguments.get(key))
         if value is not None and value > 0:
             return value
+    for key in ("duration_ms", "music_length_ms", "length_ms"):
+        value = _number(arguments.get(key))
+        if value is not None and value > 0:
+            return round(value / 1000, 3)
     frames, fps = _number(arguments.get("num_frames")), requested_fps(arguments)
     if frames and fps:
         return round(frames / fps, 3)

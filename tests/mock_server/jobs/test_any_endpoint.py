@@ -194,3 +194,20 @@ def test_third_party_documents_through_the_marker(fal_mock: FalMock, endpoint_id
     assert files
     for _, meta in files:
         check_decodes(fetch(fal_mock, meta["url"]), meta)
+
+
+def test_edits_keep_the_input_size_exactly_and_upscalers_scale_it(fal_mock: FalMock) -> None:
+    source = Image.new("RGB", (200, 150), (10, 200, 30))
+    buffer = io.BytesIO()
+    source.save(buffer, format="PNG")
+    url = fal_client.upload(buffer.getvalue(), "image/png", file_name="odd.png")
+    mask = fal_client.subscribe("fal-ai/birefnet/v2", {"image_url": url})
+    with Image.open(io.BytesIO(fal_mock.file_bytes(mask["image"]["url"]))) as out:
+        assert out.size == (200, 150)  # a background removal matches its input pixel for pixel
+
+
+def test_lax_numbers_like_fal(fal_mock: FalMock) -> None:
+    output = fal_client.subscribe("fal-ai/flux/dev", {"prompt": "a fox", "seed": "123", "num_images": 1.0,
+                                                      "image_size": "square"})  # fmt: skip
+    assert output["seed"] == 123
+    assert len(output["images"]) == 1

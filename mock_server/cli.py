@@ -32,9 +32,13 @@ import sys
 import tempfile
 import urllib.parse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .settings import Settings, UnknownSetting, describe_settings
 from .settings import check_progression as _check_progression
+
+if TYPE_CHECKING:
+    from .jobs.endpoints import EndpointRegistry
 
 log = logging.getLogger("fal_mock")
 
@@ -196,16 +200,16 @@ def serve_refusal(args: argparse.Namespace, settings: Settings) -> str | None:
     return None
 
 
-def catalogue_refusal(settings: Settings) -> str | None:
-    """Why the endpoint documents cannot be served (a broken ``--openapi`` document), or None."""
-    from .catalogue import Catalogue, DocumentError
-    from .jobs.endpoints import load_user_documents
+def load_served_endpoints(settings: Settings) -> tuple[EndpointRegistry | None, str | None]:
+    """The endpoints ``serve`` will serve, loaded once (the app reuses them), or why it cannot (a broken
+    ``--openapi`` document, named with its JSON path)."""
+    from .catalogue import DocumentError
+    from .jobs.endpoints import load_endpoints
 
     try:
-        load_user_documents(Catalogue(settings.openapi))
+        return load_endpoints(settings.openapi), None
     except DocumentError as error:
-        return str(error)
-    return None
+        return None, str(error)
 
 
 def uvicorn_options_from_args(args: argparse.Namespace) -> dict[str, object]:
@@ -224,7 +228,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=LOG_LEVELS[args.log_level], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from_args(args)
-    refusal = serve_refusal(args, settings) or catalogue_refusal(settings)
+    endpoints, broken = load_served_endpoints(settings)
+    refusal = serve_refusal(args, settings) or broken
     if refusal:
         print(f"fal-mock: {refusal}", file=sys.stderr)
         return 2
@@ -255,7 +260,7 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"fal-mock: {error}", file=sys.stderr)
             return 2
     try:
-        app = create_app(settings)
+        app = create_app(settings, endpoints=endpoints)
     except Exception as error:
         from .catalogue import DocumentError
         from .persistence.sqlite import DataDirInUse, IncompatibleDataDir

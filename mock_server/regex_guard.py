@@ -24,10 +24,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import regex
-from jsonschema import ValidationError, validators
+from jsonschema import Draft202012Validator, ValidationError, validators
 
 __all__ = [
     "PATTERN_CHECK_SECONDS",
+    "BoundedDraft202012Validator",
     "PatternCheckError",
     "PatternCheckTimeout",
     "bounded_validator_class",
@@ -72,3 +73,7 @@ def _pattern_keyword(validator: Any, pattern: Any, instance: Any, schema: Any) -
 def bounded_validator_class(base: Any) -> Any:
     """``base`` (a jsonschema validator class) with a time-bounded ``pattern`` keyword."""
     return validators.extend(base, {"pattern": _pattern_keyword})  # type: ignore[no-untyped-call]
+
+
+#: Draft 2020-12 with the time-bounded ``pattern``: what every endpoint schema is checked with.
+BoundedDraft202012Validator = bounded_validator_class(Draft202012Validator)

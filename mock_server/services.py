@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalogue import Catalogue
 from .clock import Clock
 from .faults.book import FaultBook
 from .files.store import FileStore
-from .jobs.endpoints import EndpointRegistry, load_user_documents
+from .jobs.endpoints import EndpointRegistry, load_endpoints
 from .jobs.fetch import Fetcher
 from .jobs.generators import VideoGenerator
 from .jobs.inputs import InputResolver, referenced_files
@@ -80,10 +79,8 @@ def build_services(
     ``registry``: the endpoints to serve (shareable between mocks: it only caches); by default the
     bundled documents plus ``settings.openapi``.
     """
-    if registry is None:
-        catalogue = Catalogue(settings.openapi)
-        load_user_documents(catalogue)  # a broken user document fails here, naming its file and JSON path
-        registry = EndpointRegistry(catalogue)
+    if registry is None:  # a broken user document fails here, naming its file and JSON path
+        registry = load_endpoints(settings.openapi)
     state = store if store is not None else store_for(settings)
     files = FileStore.from_settings(settings, clock)
     files.set_reference_provider(lambda: referenced_files(state))

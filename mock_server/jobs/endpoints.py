@@ -34,7 +34,7 @@ from __future__ import annotations
 import difflib
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -43,7 +43,7 @@ from jsonschema import Draft202012Validator
 
 from ..catalogue import Catalogue, EndpointSpec, EndpointSummary
 from ..outputs import SchemaDoc, classify_file, is_file_schema
-from ..regex_guard import bounded_validator_class
+from ..regex_guard import BoundedDraft202012Validator
 from .validation import validate_with
 
 _LEGACY_ID = re.compile(r"^([0-9]+)-([a-zA-Z0-9-]+)$")
@@ -97,7 +97,6 @@ _CATEGORY_TIMINGS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = 
 _FAMILY_OF = {"image": "image", "video": "video", "speech": "audio", "audio": "audio", "music": "audio",
               "text": "text", "3d": "3d", "json": "json", "llm": "json", "vision": "json", "training": "training",
               "train": "training", "lora": "training"}  # fmt: skip
-_BoundedValidator = bounded_validator_class(Draft202012Validator)
 
 
 def category_timings(category: str) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -122,6 +121,11 @@ def _bounds(value: Any) -> tuple[float, float] | None:
     if not all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < 86_400 for v in value):
         return None
     return (float(value[0]), float(value[1])) if value[0] <= value[1] else None
+
+
+def _validator(schema: Mapping[str, Any]) -> Any:
+    """A compiled validator of a normalised schema: time-bounded patterns, formats checked."""
+    return BoundedDraft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 class Endpoint:
@@ -180,7 +184,7 @@ class Endpoint:
     @cached_property
     def input_validator(self) -> Any:
         with self._lock:
-            return _BoundedValidator(self.spec.input_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            return _validator(self.spec.input_schema)
 
     @cached_property
     def output_doc(self) -> SchemaDoc:
@@ -191,7 +195,7 @@ class Endpoint:
     @cached_property
     def output_validator(self) -> Any:
         with self._lock:
-            return _BoundedValidator(self.spec.output_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+            return _validator(self.spec.output_schema)
 
     def validate(self, arguments: Any) -> dict[str, Any]:
         """Validated arguments with the schema's defaults, or :class:`ModelError` with fal's 422 entries."""
@@ -366,3 +370,11 @@ def load_user_documents(catalogue: Catalogue) -> None:
     if len(user) <= EAGER_CHECK_DOCUMENTS:
         for endpoint_id in user:
             catalogue.get(endpoint_id)
+
+
+def load_endpoints(openapi: Iterable[str]) -> EndpointRegistry:
+    """The bundled documents plus ``openapi`` (files or directories), the user's checked now (see
+    :func:`load_user_documents`); raises ``DocumentError`` for a broken one."""
+    catalogue = Catalogue(openapi)
+    load_user_documents(catalogue)
+    return EndpointRegistry(catalogue)

@@ -60,6 +60,17 @@ class Generator(Protocol):
         """Whether generating would be bookkeeping only (cached output, small inline input)."""
 
 
+def image_limits(settings: Settings) -> ImageLimits:
+    """The input-image limits of the settings (``max_image_side``, ``max_image_pixels``, ``min_image_side``)."""
+    return ImageLimits(
+        max_width=settings.max_image_side,
+        max_height=settings.max_image_side,
+        max_pixels=settings.max_image_pixels,
+        min_width=settings.min_image_side,
+        min_height=settings.min_image_side,
+    )
+
+
 class VideoCache:
     """A bounded LRU of rendered videos (thread-safe)."""
 
@@ -118,13 +129,7 @@ class VideoGenerator:
         settings = self._settings
         canonical = canonical_json(inputs)
         profile = settings.video_profile
-        limits = ImageLimits(
-            max_width=settings.max_image_side,
-            max_height=settings.max_image_side,
-            max_pixels=settings.max_image_pixels,
-            min_width=settings.min_image_side,
-            min_height=settings.min_image_side,
-        )
+        limits = image_limits(settings)
         return self.cache.get_or_render(
             (endpoint.endpoint_id, canonical, profile, hashlib.sha256(image).hexdigest()),
             lambda: render_video_from_bytes(image, endpoint_id=endpoint.endpoint_id, canonical_input=canonical,

@@ -83,12 +83,12 @@ from ..outputs import (
     requested_duration,
 )
 from ..settings import Settings
-from ..video import ImageError, ImageLimits
+from ..video import ImageError
 from ..video.images import open_image
 from ..video.profiles import LUCY_ENDPOINT, MINIMAX_ENDPOINT
 from .endpoints import Endpoint
 from .errors import ModelError, RequestError, entry
-from .generators import Generated, GeneratedFile, VideoCache, VideoGenerator
+from .generators import Generated, GeneratedFile, VideoCache, VideoGenerator, image_limits
 from .inputs import InputResolver
 from .validation import canonical_json
 
@@ -137,13 +137,7 @@ class SchemaGenerator:
         self._settings = settings
         self._resolver = resolver
         self.video = video
-        self._limits = ImageLimits(
-            max_width=settings.max_image_side,
-            max_height=settings.max_image_side,
-            max_pixels=settings.max_image_pixels,
-            min_width=settings.min_image_side,
-            min_height=settings.min_image_side,
-        )
+        self._limits = image_limits(settings)
 
     @property
     def cache(self) -> VideoCache:

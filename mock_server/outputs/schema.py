@@ -37,7 +37,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 from jsonschema.protocols import Validator
 
-from ..regex_guard import bounded_validator_class
+from ..regex_guard import BoundedDraft202012Validator
 
 __all__ = [
     "ANNOTATIONS",
@@ -68,7 +68,6 @@ def render_path(path: Sequence[str | int]) -> str:
     return out
 
 
-_BoundedValidator = bounded_validator_class(Draft202012Validator)
 
 
 class OutputBuildError(Exception):
@@ -107,7 +106,7 @@ class SchemaDoc:
                 tuple(str(p) for p in exc.absolute_path), f"invalid JSON Schema: {exc.message}"
             ) from None
         self.root: Mapping[str, Any] = root
-        self.validator = _BoundedValidator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        self.validator = BoundedDraft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
         self._validators: dict[int, tuple[Any, Validator]] = {}
 
     # -- references -------------------------------------------------------------------------------

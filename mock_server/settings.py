@@ -176,6 +176,9 @@ class Settings:
     log_repeat_seconds: float = 10.0
     #: Rendered videos kept in the generation cache (same input → same bytes).
     video_cache_entries: int = 32
+    #: Bytes of whole generated outputs (body and file bytes) kept for repeated inputs (same endpoint, input and
+    #: input bytes → the same output without generating it again); least recently used dropped; 0 = off.
+    output_cache_bytes: int = 32 * MiB
     #: Seconds one webhook delivery attempt may take (fal: 15 s; 0 = no limit).
     webhook_timeout_seconds: float = 15.0
     #: Bytes of a receiver's answer kept as the attempt's ``response_body``; the rest is never read.

@@ -471,8 +471,14 @@ class FileStore:
         """A place to stream new bytes into (capped at ``limit``, default the per-file cap)."""
         return self._blobs.sink(self.max_file_bytes if limit is None else limit, what)
 
-    def put_blob(self, data: bytes) -> str:
-        """Store ``data`` (or add a reference to the same bytes) and return its SHA-256."""
+    def put_blob(self, data: bytes, *, sha256: str | None = None) -> str:
+        """Store ``data`` (or add a reference to the same bytes) and return its SHA-256.
+
+        ``sha256``: the bytes' digest when the caller knows it (a cached output's); if that blob is held,
+        only a reference is added — the bytes are neither copied nor hashed again.
+        """
+        if sha256 is not None and self._add_known_ref(sha256):
+            return sha256
         sink = self.sink()
         try:
             sink.write(data)
@@ -482,6 +488,11 @@ class FileStore:
         finally:
             sink.discard()
         return sha
+
+    def _add_known_ref(self, sha: str) -> bool:
+        """One more reference to blob ``sha`` if it is held (no bytes needed: nothing grows); False if not."""
+        with self._write() as txn:
+            return bool(txn.conn.execute("UPDATE blobs SET refs = refs + 1 WHERE sha = ?", (sha,)).rowcount)
 
     @staticmethod
     def _new_bytes(txn: _Transaction, sha: str, size: int) -> int:
@@ -532,7 +543,18 @@ class FileStore:
         expires_at: float | None = None,
         origin: str = "upload",
         key: str | None = None,
+        sha256: str | None = None,
     ) -> StoredFile:
+        """Store ``data`` as a file (see :meth:`put_sink`).
+
+        ``sha256``: the bytes' digest when the caller knows it (a cached output's); while that blob is held,
+        the new file points at it without the bytes being copied or hashed again.
+        """
+        if sha256 is not None and key is None:
+            stored = self._put_known(sha256, len(data), file_name=file_name, content_type=content_type,
+                                     namespace=namespace, expires_at=expires_at, origin=origin)  # fmt: skip
+            if stored is not None:
+                return stored
         sink = self.sink()
         try:
             sink.write(data)
@@ -572,31 +594,52 @@ class FileStore:
                         if (existing.sha256, existing.namespace, existing.origin) == (sha, namespace, origin):
                             return existing  # the same upload again (a client's retry): nothing changes
                         raise FileExists(key)
-                sequence = self._next(conn, "file")
-                stored = StoredFile(
-                    key=key or self._key_for(sequence, file_name),
-                    file_name=safe_file_name(file_name),
-                    content_type=safe_content_type(content_type),
-                    size=size,
-                    sha256=sha,
-                    created_at=self._clock.now(),
-                    expires_at=expires_at,
-                    origin=origin,
-                    namespace=namespace,
-                )
                 self._add_ref(txn, sha, size, sink)
-                self._drop_file(txn, stored.key)
-                conn.execute(
-                    f"INSERT INTO files ({_FILE_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (stored.key, stored.file_name, stored.content_type, size, sha, stored.created_at,
-                     expires_at, origin, namespace, sequence),
-                )  # fmt: skip
-                return stored
+                return self._insert_file(txn, sha, size, file_name=file_name, content_type=content_type,
+                                         namespace=namespace, expires_at=expires_at, origin=origin,
+                                         key=key)  # fmt: skip
 
             result: StoredFile = self._bounded(lambda txn: self._new_bytes(txn, sha, size), action)
             return result
         finally:
             sink.discard()
+
+    def _put_known(self, sha: str, size: int, *, file_name: str, content_type: str, namespace: str,
+                   expires_at: float | None, origin: str) -> StoredFile | None:  # fmt: skip
+        """A new file over the held blob ``sha`` (nothing grows, so nothing is evicted); None if it is not held."""
+        if size > self.max_file_bytes:
+            raise FileTooLarge(size, self.max_file_bytes)
+        with self._write() as txn:
+            held = txn.conn.execute("UPDATE blobs SET refs = refs + 1 WHERE sha = ? AND size = ?", (sha, size))
+            if held.rowcount == 0:
+                return None
+            return self._insert_file(txn, sha, size, file_name=file_name, content_type=content_type,
+                                     namespace=namespace, expires_at=expires_at, origin=origin, key=None)  # fmt: skip
+
+    def _insert_file(self, txn: _Transaction, sha: str, size: int, *, file_name: str, content_type: str,
+                     namespace: str, expires_at: float | None, origin: str, key: str | None) -> StoredFile:  # fmt: skip
+        """The index row of a new file over blob ``sha`` (whose reference the caller has added), replacing
+        an expired file that held ``key``."""
+        conn = txn.conn
+        sequence = self._next(conn, "file")
+        stored = StoredFile(
+            key=key or self._key_for(sequence, file_name),
+            file_name=safe_file_name(file_name),
+            content_type=safe_content_type(content_type),
+            size=size,
+            sha256=sha,
+            created_at=self._clock.now(),
+            expires_at=expires_at,
+            origin=origin,
+            namespace=namespace,
+        )
+        self._drop_file(txn, stored.key)
+        conn.execute(
+            f"INSERT INTO files ({_FILE_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (stored.key, stored.file_name, stored.content_type, size, sha, stored.created_at,
+             expires_at, origin, namespace, sequence),
+        )  # fmt: skip
+        return stored
 
     def _existing(self, conn: sqlite3.Connection, key: str) -> StoredFile | None:
         """The live file at ``key`` inside a transaction (an expired one counts as gone)."""

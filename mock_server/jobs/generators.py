@@ -11,15 +11,22 @@ inputs give the same bytes in any process.
 keyed by (endpoint, canonical input, profile, image digest): the bytes are a pure function of
 those. Every endpoint's generator is :class:`.schema_generator.SchemaGenerator`, which uses it
 for videos.
+
+:class:`OutputCache` keeps whole outputs (body, files and their SHA-256) for repeated inputs, keyed
+by (endpoint, canonical input, the SHA-256 of every resolved input file), bounded in bytes
+(``Settings.output_cache_bytes``: the file bytes plus the body's JSON, least recently used dropped;
+an output larger than the whole budget is not kept).  Inputs are still resolved for every job —
+a deleted or wrong-kind input file fails as before — only the output is not built again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ..settings import Settings
@@ -41,6 +48,9 @@ class GeneratedFile:
     content_type: str
     file_name: str
     facts: Mapping[str, Any] = field(default_factory=dict)
+    #: The SHA-256 of ``data`` when known (a cached output's): storing the file then adds a reference to the
+    #: blob already held instead of copying and hashing the bytes again.
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,85 @@ class VideoCache:
                     if left:
                         self._inputs[evicted[:3]] = left
         return video
+
+
+OutputKey = tuple[str, str, tuple[str, ...]]
+
+
+class OutputCache:
+    """A bounded LRU of whole generated outputs, bounded in bytes (thread-safe; see the module docstring).
+
+    Keys are (endpoint id, canonical input, SHA-256 of each resolved input file).  Entries hold the
+    output built by the generator (its maker's log lines, not the per-job input lines) with every
+    file's SHA-256 filled in.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[OutputKey, tuple[Generated, int]] = OrderedDict()
+        #: How many cached outputs each (endpoint, canonical input) has (the key minus the input digests).
+        self._inputs: dict[tuple[str, str], int] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def bytes(self) -> int:
+        with self._lock:
+            return self._bytes
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def holds(self, endpoint_id: str, canonical: str) -> bool:
+        """Whether an output for these inputs is cached (whatever the input files' digests)."""
+        with self._lock:
+            return (endpoint_id, canonical) in self._inputs
+
+    def get(self, key: OutputKey) -> Generated | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return found[0]
+
+    def put(self, key: OutputKey, generated: Generated) -> Generated:
+        """Keep ``generated`` (its files' SHA-256 filled in, which is what it returns), if it fits the budget."""
+        files = tuple(item if item.sha256 else replace(item, sha256=hashlib.sha256(item.data).hexdigest())
+                      for item in generated.files)  # fmt: skip
+        kept = replace(generated, files=files)
+        size = sum(len(item.data) for item in files) + len(json.dumps(generated.body, default=str)) + len(key[1])
+        if size > self.max_bytes:
+            return kept
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+                self._forget(key)
+            self._items[key] = (kept, size)
+            self._bytes += size
+            self._inputs[key[:2]] = self._inputs.get(key[:2], 0) + 1
+            while self._bytes > self.max_bytes:
+                evicted, (_, evicted_size) = self._items.popitem(last=False)
+                self._bytes -= evicted_size
+                self._forget(evicted)
+        return kept
+
+    def _forget(self, key: OutputKey) -> None:
+        left = self._inputs.pop(key[:2], 1) - 1
+        if left:
+            self._inputs[key[:2]] = left
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._inputs.clear()
+            self._bytes = 0
 
 
 class VideoGenerator:

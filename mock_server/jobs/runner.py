@@ -262,7 +262,7 @@ class Runner:
         try:
             for item in generated.files:
                 if inline:
-                    sha = self._files.put_blob(item.data)
+                    sha = self._files.put_blob(item.data, sha256=item.sha256)
                     stored.append(OutputFile(item.path, sha, len(item.data), item.content_type, item.file_name,
                                              None, dict(item.facts)))  # fmt: skip
                     lines.append((f"Returning {item.file_name} inline as a data URI ({len(item.data)} bytes)", "INFO"))
@@ -270,7 +270,7 @@ class Runner:
                 else:
                     lifetime = job.output_lifetime
                     placed = self._files.put(item.data, file_name=item.file_name, content_type=item.content_type,
-                                             namespace=job.namespace, origin="output",
+                                             namespace=job.namespace, origin="output", sha256=item.sha256,
                                              expires_at=None if lifetime is None else self._files.now() + lifetime)
                     stored.append(OutputFile(item.path, placed.sha256, placed.size, item.content_type, item.file_name,
                                              placed.key, dict(item.facts)))  # fmt: skip

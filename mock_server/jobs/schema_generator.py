@@ -37,7 +37,11 @@
    ``_<index>`` inside arrays of more than one. Bodies are stored without ``url``; the edge puts each
    file's URL (served file or ``data:`` URI under ``sync_mode``) in front, per request.
 
-Determinism: the same endpoint, canonical input, input bytes and settings give the same bytes.
+Determinism: the same endpoint, canonical input, input bytes and settings give the same bytes — so a
+repeated input is answered from the :class:`~.generators.OutputCache` (``output_cache_bytes``). Inputs
+that are all ``data:`` URIs (or none) are keyed by the canonical input alone and not resolved again on a
+hit; any other file input is resolved for every job (a deleted file still fails) and keyed by its bytes'
+SHA-256.
 """
 
 from __future__ import annotations
@@ -88,7 +92,15 @@ from ..video.images import open_image
 from ..video.profiles import LUCY_ENDPOINT, MINIMAX_ENDPOINT
 from .endpoints import Endpoint
 from .errors import ModelError, RequestError, entry
-from .generators import Generated, GeneratedFile, VideoCache, VideoGenerator, image_limits
+from .generators import (
+    INLINE_INPUT_BYTES,
+    Generated,
+    GeneratedFile,
+    OutputCache,
+    VideoCache,
+    VideoGenerator,
+    image_limits,
+)
 from .inputs import InputResolver
 from .validation import canonical_json
 
@@ -138,6 +150,8 @@ class SchemaGenerator:
         self._resolver = resolver
         self.video = video
         self._limits = image_limits(settings)
+        #: Whole outputs of repeated inputs (``output_cache_bytes``; see :class:`~.generators.OutputCache`).
+        self.outputs = OutputCache(settings.output_cache_bytes)
 
     @property
     def cache(self) -> VideoCache:
@@ -145,14 +159,44 @@ class SchemaGenerator:
         return self.video.cache
 
     def cached(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> bool:
-        if endpoint.endpoint_id in _OWN_GEOMETRY:
-            return self.video.cached(endpoint, inputs)
-        return False
+        """Whether generating is bookkeeping: the output is cached and every file input is a small data URI."""
+        inline = _inline_input_chars(endpoint, inputs)
+        if inline is None or inline > INLINE_INPUT_BYTES:
+            return False
+        if self.outputs.holds(endpoint.endpoint_id, canonical_json(inputs)):
+            return True
+        return endpoint.endpoint_id in _OWN_GEOMETRY and self.video.cached(endpoint, inputs)
 
     def generate(self, endpoint: Endpoint, inputs: Mapping[str, Any], *, own_hosts: set[str]) -> Generated:
+        """The output of ``inputs``: from the output cache when the same inputs (and input bytes) made it before.
+
+        Inputs that are all ``data:`` URIs (or none) determine their bytes: their cache key is the canonical
+        input, and a hit skips resolving them too (the cached entry carries their log lines).  Other file
+        inputs are resolved first (a deleted file still fails) and keyed by the SHA-256 of their bytes.
+        """
+        use_cache = self.outputs.max_bytes > 0
+        canonical = canonical_json(inputs)
+        inline = use_cache and _inline_input_chars(endpoint, inputs) is not None
+        if inline:
+            hit = self.outputs.get((endpoint.endpoint_id, canonical, ("inline",)))
+            if hit is not None:
+                return hit
         lines: list[tuple[str, str]] = []
         resolved = self._resolve_inputs(endpoint, inputs, own_hosts, lines)
-        canonical = canonical_json(inputs)
+        if not use_cache:
+            built = self._build(endpoint, inputs, resolved, canonical)
+            return Generated(built.body, built.files, (*lines, *built.log_lines))
+        if inline:
+            built = self._build(endpoint, inputs, resolved, canonical)
+            return self.outputs.put((endpoint.endpoint_id, canonical, ("inline",)),
+                                    Generated(built.body, built.files, (*lines, *built.log_lines)))  # fmt: skip
+        key = (endpoint.endpoint_id, canonical, tuple(hashlib.sha256(item.data).hexdigest() for item in resolved.files))
+        cached = self.outputs.get(key)
+        if cached is None:
+            cached = self.outputs.put(key, self._build(endpoint, inputs, resolved, canonical))
+        return Generated(cached.body, cached.files, (*lines, *cached.log_lines))
+
+    def _build(self, endpoint: Endpoint, inputs: Mapping[str, Any], resolved: _Inputs, canonical: str) -> Generated:
         seed = hashlib.sha256(f"{self._settings.seed}\x00{endpoint.endpoint_id}\x00{canonical}".encode()).digest()
         maker = _JobMedia(self, endpoint, inputs, resolved, canonical)
         try:
@@ -172,8 +216,7 @@ class SchemaGenerator:
             raise RequestError("runner_server_error", message) from error
         for made in maker.files:
             body = _without_url(body, made.path)
-        lines.extend(maker.lines)
-        return Generated(body, tuple(maker.files), tuple(lines))
+        return Generated(body, tuple(maker.files), tuple(maker.lines))
 
     # --- inputs -----------------------------------------------------------------------------
     def _resolve_inputs(
@@ -399,6 +442,20 @@ class _JobMedia:
         if content_type == "application/json":
             return json.dumps({"prompt": prompt, "seed": seed.hex()[:16]}, ensure_ascii=False).encode()
         return f"{prompt}\n".encode()
+
+
+def _inline_input_chars(endpoint: Endpoint, inputs: Mapping[str, Any]) -> int | None:
+    """The characters of the job's file inputs if every one is a ``data:`` URI (0 for none); None otherwise."""
+    total = 0
+    for spec in endpoint.spec.file_inputs:
+        value = inputs.get(spec.name)
+        for url in value if isinstance(value, list) else [value]:
+            if url is None:
+                continue
+            if not isinstance(url, str) or not url.startswith("data:"):
+                return None
+            total += len(url)
+    return total
 
 
 def _archive(prompt: str | None, seed: bytes) -> bytes:

@@ -150,6 +150,30 @@ def test_same_bytes_are_stored_once_and_released_with_the_last_reference(store: 
     assert store.total_bytes == 0
 
 
+def test_a_known_digest_adds_a_file_over_the_held_blob_and_falls_back_when_it_is_gone(store: FileStore) -> None:
+    data = b"q" * 2000
+    sha = hashlib.sha256(data).hexdigest()
+    first = store.put(data, file_name="output.mp4", content_type="video/mp4", sha256=sha)  # not held yet: stored
+    second = store.put(data, file_name="output.mp4", content_type="video/mp4", sha256=sha)  # held: a reference
+    assert first.key != second.key
+    assert first.sha256 == second.sha256 == sha
+    assert store.total_bytes == 2000
+    assert store.read(second) == data
+    assert store.put_blob(data, sha256=sha) == sha
+    store.delete(first.key)
+    assert store.read(second) == data  # the other file and the inline reference still hold the bytes
+    store.delete(second.key)
+    store.release_blob(sha)
+    assert store.blob(sha) is None
+    assert store.total_bytes == 0
+    third = store.put(data, file_name="output.mp4", content_type="video/mp4", sha256=sha)  # gone: stored again
+    assert store.read(third) == data
+    assert store.total_bytes == 2000
+    wrong = store.put(b"r" * 10, file_name="r.bin", content_type="x/y", sha256=sha)  # the size must match too
+    assert store.read(wrong) == b"r" * 10
+    assert wrong.sha256 == hashlib.sha256(b"r" * 10).hexdigest()
+
+
 def test_per_file_cap(store: FileStore) -> None:
     with pytest.raises(FileTooLarge) as raised:
         store.put(blob(100 * KiB + 1, 1), file_name="big", content_type="x/y")

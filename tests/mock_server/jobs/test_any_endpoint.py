@@ -211,3 +211,14 @@ def test_lax_numbers_like_fal(fal_mock: FalMock) -> None:
                                                       "image_size": "square"})  # fmt: skip
     assert output["seed"] == 123
     assert len(output["images"]) == 1
+
+
+def test_a_repeated_input_gets_its_own_files_with_the_same_bytes(fal_mock: FalMock) -> None:
+    arguments = {"prompt": "a red fox in snow", "image_size": "square", "seed": 7}
+    first = fal_client.subscribe("fal-ai/flux/dev", arguments)
+    second = fal_client.subscribe("fal-ai/flux/dev", arguments)  # answered from the output cache
+    assert first["images"][0]["url"] != second["images"][0]["url"]  # each job its own file, as fal's CDN does
+    assert fal_mock.file_bytes(first["images"][0]["url"]) == fal_mock.file_bytes(second["images"][0]["url"])
+    assert {key: value for key, value in first.items() if key != "images"} == {
+        key: value for key, value in second.items() if key != "images"}  # fmt: skip
+    assert len(fal_mock.files) == 2

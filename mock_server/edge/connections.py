@@ -128,19 +128,29 @@ class GuardedHttpToolsProtocol(BoundedHttpToolsProtocol):
         self._cap = connection_cap(settings)
         #: True from connecting (or a request's first byte) until that request's headers are complete.
         self.awaiting_headers = False
+        #: The one timer of this connection (see :meth:`_arm`), when it fires, and the deadline it serves.
         self._timer: Any = None
+        self._timer_at = 0.0
+        self._deadline: float | None = None
+        self._on_deadline: Callable[[], None] = self._headers_too_slow
         self._requests_begun = 0
+        self._waiting_connections: OrderedDict[GuardedHttpToolsProtocol, None] | None = None
 
     # --- the connection cap --------------------------------------------------------------------
     def _waiting(self) -> OrderedDict[GuardedHttpToolsProtocol, None]:
         """This server's connections waiting for request headers, oldest first (kept on uvicorn's server state)."""
-        waiting: OrderedDict[GuardedHttpToolsProtocol, None] | None = getattr(self.server_state, WAITING_ATTR, None)
+        waiting = self._waiting_connections
         if waiting is None:
-            waiting = OrderedDict()
-            setattr(self.server_state, WAITING_ATTR, waiting)
+            waiting = getattr(self.server_state, WAITING_ATTR, None)
+            if waiting is None:
+                waiting = OrderedDict()
+                setattr(self.server_state, WAITING_ATTR, waiting)
+            self._waiting_connections = waiting
         return waiting
 
     def _set_awaiting(self, awaiting: bool) -> None:
+        if awaiting == self.awaiting_headers and not awaiting:
+            return
         self.awaiting_headers = awaiting
         waiting = self._waiting()
         if awaiting:
@@ -169,38 +179,65 @@ class GuardedHttpToolsProtocol(BoundedHttpToolsProtocol):
 
     def close_waiting(self) -> None:
         """Close this connection (it waits for headers): the cap needs its place."""
-        self._cancel_timer()
+        self._stop_timer()
         self._set_awaiting(False)
         self.connections.discard(self)
         self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_timer()
+        self._stop_timer()
         self._set_awaiting(False)
         super().connection_lost(exc)
 
     # --- the timers ------------------------------------------------------------------------------
+    # One event-loop timer per connection, moved lazily: arming a deadline is a field write unless the
+    # deadline comes before the timer; a timer that fires early re-arms itself for the deadline.  So a
+    # keep-alive connection answering thousands of requests schedules about one timer per
+    # ``header_timeout_seconds`` instead of two per request (measured: ~2 us a request on the status-poll path).
     def _cancel_timer(self) -> None:
+        """No deadline any more (the timer, if set, lapses when it fires)."""
+        self._deadline = None
+
+    def _stop_timer(self) -> None:
+        self._deadline = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
     def _arm(self, seconds: float, callback: Callable[[], None]) -> None:
-        self._cancel_timer()
-        if seconds > 0:
-            self._timer = self.loop.call_later(seconds, callback)
+        """Call ``callback`` in ``seconds`` (loop time) unless re-armed or cancelled first; 0 = no deadline."""
+        if seconds <= 0:
+            self._deadline = None
+            return
+        deadline = self.loop.time() + seconds
+        self._deadline, self._on_deadline = deadline, callback
+        if self._timer is None or self._timer_at > deadline:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self.loop.call_at(deadline, self._timer_fired)
+            self._timer_at = deadline
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None:
+            return
+        if self.loop.time() < deadline:  # moved on since the timer was set: wait for the deadline in force
+            self._timer = self.loop.call_at(deadline, self._timer_fired)
+            self._timer_at = deadline
+            return
+        self._deadline = None
+        self._on_deadline()
 
     def _arm_header_timer(self) -> None:
         self._set_awaiting(True)
         self._arm(self._header_seconds, self._headers_too_slow)
 
     def _headers_too_slow(self) -> None:
-        self._timer = None
         if self.awaiting_headers and not self.transport.is_closing():
             self._answer_and_close(header_timeout_error(self._header_seconds))
 
     def _body_too_slow(self) -> None:
-        self._timer = None
         if self.transport.is_closing():
             return
         if self.flow is not None and self.flow.read_paused:  # the app is not reading: not the client's pause
@@ -235,7 +272,7 @@ class GuardedHttpToolsProtocol(BoundedHttpToolsProtocol):
             self._set_awaiting(True)
 
     def _answer_and_close(self, error: PlainError) -> None:
-        self._cancel_timer()
+        self._stop_timer()
         self._set_awaiting(False)
         body = json.dumps(error.body(), separators=(",", ":")).encode()
         head = [STATUS_LINE[error.status_code]]

@@ -34,16 +34,19 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 #: uvicorn's default list of allowed proxies.
 DEFAULT_ALLOWED = "127.0.0.1"
+#: Peer addresses whose verdict :class:`AllowedProxies` remembers.
+MAX_REMEMBERED_PEERS = 1024
 #: The longest forwarded host accepted.
 MAX_HOST_CHARS = 255
 SCHEMES = frozenset({"http", "https", "ws", "wss"})
+_FORWARDED = frozenset({b"x-forwarded-proto", b"x-forwarded-host", b"x-forwarded-for"})
 _HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+)(?::[0-9]{1,5})?$")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -56,6 +59,9 @@ class AllowedProxies:
     any_peer: bool
     networks: tuple[IPNetwork, ...]
     names: frozenset[str]
+    #: Verdicts by peer address, so each request does not parse its peer's address again (at most
+    #: :data:`MAX_REMEMBERED_PEERS`, then forgotten at once).
+    _verdicts: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def parse(cls, spec: str | list[str] | tuple[str, ...]) -> AllowedProxies:
@@ -81,6 +87,15 @@ class AllowedProxies:
             return True
         if not peer:
             return False
+        verdict = self._verdicts.get(peer)
+        if verdict is None:
+            verdict = self._judge(peer)
+            if len(self._verdicts) >= MAX_REMEMBERED_PEERS:
+                self._verdicts.clear()
+            self._verdicts[peer] = verdict
+        return verdict
+
+    def _judge(self, peer: str) -> bool:
         if peer in self.names:
             return True
         try:
@@ -108,9 +123,10 @@ def rewrite(scope: MutableMapping[str, Any], allowed: AllowedProxies) -> None:
     client = scope.get("client")
     if not allowed.allows(client[0] if client else None):
         return
-    headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
-    found = {name: value for name, value in headers if name in (b"x-forwarded-proto", b"x-forwarded-host",
-                                                                  b"x-forwarded-for")}  # fmt: skip
+    headers: list[tuple[bytes, bytes]] = scope.get("headers") or []
+    found = {name: value for name, value in headers if name in _FORWARDED}
+    if not found:
+        return
     proto = found.get(b"x-forwarded-proto")
     if proto is not None:
         scheme = _last_value(proto).lower()

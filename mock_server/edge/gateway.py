@@ -21,6 +21,8 @@ layer on the hot path (status polls), where every microsecond shows in the throu
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .fault_stage import intercept
@@ -37,12 +39,16 @@ class Gateway:
     def __init__(self, app: ASGIApp, hot_path: HotPath | None = None) -> None:
         self.app = app
         self.hot_path = hot_path
+        #: The app's services (``app.state.mock``, set once by :func:`.app.create_app`), looked up on first use.
+        self._mock: Any = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        mock = scope["app"].state.mock
+        mock = self._mock
+        if mock is None:
+            mock = self._mock = scope["app"].state.mock
         scope.setdefault("fal_mock.app_root", scope.get("root_path", ""))
         apply_key_namespace(scope, mock.files.authority.token_namespace)
         send = recording(mock, scope, send)

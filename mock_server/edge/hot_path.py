@@ -61,11 +61,12 @@ class HotPath:
         found, child = self.dispatch.matches(scope)
         if found is not Match.FULL or child[SERVICE_KEY] is not Service.QUEUE:
             return None
-        scope = {**scope, **child}
-        path = route_path(scope)
+        path = route_path({"path": scope["path"], "root_path": child.get("root_path", scope.get("root_path", ""))})
         for route in self.routes:  # what ``Route.matches`` does for a GET route whose parameters are strings
             matched = route.path_regex.match(path)
             if matched is not None:
+                # the scope the route sees, as Starlette's routers would leave it (they update it in place too)
+                scope.update(child)
                 scope["endpoint"] = route.endpoint
                 scope["path_params"] = {**scope.get("path_params", {}), **matched.groupdict()}
                 return route, scope

@@ -39,6 +39,7 @@ MAX_JOURNAL_TEXT = 1024
 #: Request headers the journal reads: the recorded ones, the host and the namespace.
 WANTED_HEADERS = frozenset((*RECORDED_HEADERS, "host", NAMESPACE_HEADER))
 _WANTED_BYTES = frozenset(name.encode("latin-1") for name in WANTED_HEADERS)
+_NAMESPACE_BYTES = NAMESPACE_HEADER.encode("latin-1")
 
 
 def recording(mock: Any, scope: Scope, send: Send) -> Send:
@@ -61,28 +62,38 @@ def _cut(text: str) -> str:
 
 def record(mock: Any, scope: Scope, message: Message) -> None:
     """Append the journal entry of a request whose response starts with ``message``."""
-    # ASGI header names are lower-case bytes: compare them as they come (this runs on every request).
-    headers = {
-        key.decode("latin-1"): _cut(value.decode("latin-1"))
-        for key, value in scope.get("headers", ())
-        if key in _WANTED_BYTES
-    }
+    # One pass over the request's headers (ASGI names are lower-case bytes: compared as they come; this
+    # runs on every request).
+    host = namespace = ""
+    found: dict[str, str] = {}
+    for key, value in scope.get("headers", ()):
+        if key in _WANTED_BYTES:
+            text = value.decode("latin-1")
+            if len(text) > MAX_JOURNAL_TEXT:
+                text = _cut(text)
+            if key == b"host":
+                host = text  # a repeated header: the last one counts, as before
+            else:
+                found[key.decode("latin-1")] = text
+                if key == _NAMESPACE_BYTES:
+                    namespace = text
     request_id = None
     for key, value in message.get("headers", ()):
         if key == b"x-fal-request-id":
             request_id = value.decode("latin-1")
             break
+    path = scope.get("path", "")
     entry: dict[str, Any] = {
         "seq": mock.store.next_sequence("journal"),
         "at": mock.clock.now(),
         "method": scope.get("method", ""),
-        "host": headers.get("host", ""),
-        "path": _cut(scope.get("path", "")),  # the full path (Starlette keeps it whole under mounts)
+        "host": host,
+        "path": path if len(path) <= MAX_JOURNAL_TEXT else _cut(path),  # the full path (whole under mounts)
         "query": _cut(redact_query(query.decode("latin-1"))) if (query := scope.get("query_string")) else "",
         "status": message["status"],
         "request_id": request_id,
-        "namespace": headers.get(NAMESPACE_HEADER, ""),
+        "namespace": namespace,
         "proxied": bool(scope.get("fal_mock.proxied")),
-        "headers": {name: headers[name] for name in RECORDED_HEADERS if name in headers},
+        "headers": {name: found[name] for name in RECORDED_HEADERS if name in found} if found else {},
     }
     mock.store.journal_append(entry, mock.settings.journal_size)

@@ -124,6 +124,10 @@ SERVICE_ROUTES: dict[Service, list[BaseRoute]] = {
 }
 
 
+#: ``Host`` values whose service :class:`ServiceDispatch` remembers.
+MAX_REMEMBERED_HOSTS = 256
+
+
 class ServiceDispatch(BaseRoute):
     """The top of the URL map: a fal host name or a path prefix picks the service's router.
 
@@ -137,6 +141,9 @@ class ServiceDispatch(BaseRoute):
     def __init__(self, routers: dict[Service, ASGIApp]) -> None:
         self.routers = routers
         self.prefixes = {PREFIX[service]: service for service in Service}
+        #: The fal service (or None) of each ``Host`` value seen, so a request does not parse its host again
+        #: (at most :data:`MAX_REMEMBERED_HOSTS` values, then forgotten at once).
+        self._host_services: dict[bytes, Service | None] = {}
         self.proxy = proxy.ProxyEndpoint()
         self.index = route("/", index.page, ["GET", "HEAD"], PUBLIC)
 
@@ -144,7 +151,13 @@ class ServiceDispatch(BaseRoute):
         if scope["type"] != "http":
             return Match.NONE, {}
         host = next((value for key, value in scope["headers"] if key == b"host"), b"")
-        service = FAL_HOSTS.get(host_of(host.decode("latin-1")))
+        if host in self._host_services:
+            service = self._host_services[host]
+        else:
+            service = FAL_HOSTS.get(host_of(host.decode("latin-1")))
+            if len(self._host_services) >= MAX_REMEMBERED_HOSTS:
+                self._host_services.clear()
+            self._host_services[host] = service
         if service is not None:
             return Match.FULL, {SERVICE_KEY: service, FAL_HOST_KEY: True}
         path = route_path(scope)

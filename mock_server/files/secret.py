@@ -90,7 +90,7 @@ def keyed_token(secret: bytes, *parts: object, length: int = 21) -> str:
     if not 1 <= length <= 40:
         raise ValueError(f"a keyed token has 1 to 40 characters, not {length}")
     message = "\x1f".join(str(part) for part in parts).encode()
-    number = int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest(), "big")
+    number = int.from_bytes(hmac.digest(secret, message, "sha256"), "big")
     chars = []
     for _ in range(length):
         number, index = divmod(number, len(ALPHABET))
@@ -101,4 +101,4 @@ def keyed_token(secret: bytes, *parts: object, length: int = 21) -> str:
 def keyed_int(secret: bytes, *parts: object) -> int:
     """A 64-bit integer from HMAC-SHA256(``secret``, ``parts``) (for keyed choices such as a bucket)."""
     message = "\x1f".join(str(part) for part in parts).encode()
-    return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "big")
+    return int.from_bytes(hmac.digest(secret, message, "sha256")[:8], "big")

@@ -54,7 +54,7 @@ class UploadAuthority:
         self.url_ttl = url_ttl
 
     def _mac(self, text: str) -> str:
-        return _b64(hmac.new(self._key, text.encode(), hashlib.sha256).digest())
+        return _b64(hmac.digest(self._key, text.encode(), "sha256"))
 
     def issue_token(self, sequence: int, namespace: str = "") -> CdnToken:
         """A CDN token valid for ``token_ttl`` seconds; it carries (and signs) the issuer's ``namespace``."""

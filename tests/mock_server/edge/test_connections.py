@@ -6,11 +6,18 @@ import errno
 import json
 import logging
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from fal_mock.mock_server.edge.connections import RESERVED_FDS, RepeatLimiter, accept_batch, connection_cap
+from fal_mock.mock_server.edge.connections import (
+    RESERVED_FDS,
+    GuardedHttpToolsProtocol,
+    RepeatLimiter,
+    accept_batch,
+    connection_cap,
+)
 from fal_mock.mock_server.settings import Settings
 
 from tests.support import ServeProcess
@@ -170,3 +177,86 @@ def test_the_serve_loggers_get_one_limiter_each(caplog: pytest.LogCaptureFixture
             logger = logging.getLogger(name)
             for item in [item for item in logger.filters if isinstance(item, RepeatLimiter)]:
                 logger.removeFilter(item)
+
+
+# --- the lazy connection timer ------------------------------------------------------------------------------
+class FakeLoop:
+    """Loop time the test moves, and the timers set on it."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.timers: list[FakeTimer] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> FakeTimer:
+        timer = FakeTimer(when, callback)
+        self.timers.append(timer)
+        return timer
+
+    def run_due(self) -> None:
+        for timer in [t for t in self.timers if not t.cancelled and t.when <= self.now]:
+            self.timers.remove(timer)
+            timer.callback()
+
+    def pending(self) -> list[float]:
+        return sorted(t.when for t in self.timers if not t.cancelled)
+
+
+class FakeTimer:
+    def __init__(self, when: float, callback: Callable[[], None]) -> None:
+        self.when, self.callback, self.cancelled = when, callback, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+def timed_protocol() -> tuple[GuardedHttpToolsProtocol, FakeLoop, list[str]]:
+    """The protocol's timer half alone (no server): a fake loop and callbacks that note what fired."""
+    protocol = object.__new__(GuardedHttpToolsProtocol)
+    loop = FakeLoop()
+    fired: list[str] = []
+    protocol.loop = loop  # type: ignore[assignment]
+    protocol._timer, protocol._timer_at, protocol._deadline = None, 0.0, None
+    protocol._on_deadline = lambda: fired.append("none")
+    return protocol, loop, fired
+
+
+def test_one_timer_serves_a_keep_alive_connection_and_fires_at_the_deadline_in_force() -> None:
+    protocol, loop, fired = timed_protocol()
+    protocol._arm(10, lambda: fired.append("headers"))
+    for _ in range(1000):  # a thousand requests: body deadline, done, the next one's header deadline
+        loop.now += 0.001
+        protocol._arm(30, lambda: fired.append("body"))
+        protocol._cancel_timer()
+        protocol._arm(10, lambda: fired.append("headers"))
+    assert len(loop.timers) == 1  # no timer per request
+    loop.now = 110.0
+    loop.run_due()  # the first deadline passed, but the one in force is later: re-armed for it
+    assert fired == []
+    assert loop.pending() == [pytest.approx(111.0)]
+    loop.now = 111.5
+    loop.run_due()
+    assert fired == ["headers"]
+
+
+def test_an_earlier_deadline_moves_the_timer_and_a_cancelled_one_never_fires() -> None:
+    protocol, loop, fired = timed_protocol()
+    protocol._arm(30, lambda: fired.append("body"))
+    protocol._arm(5, lambda: fired.append("headers"))  # earlier than the timer: the timer moves
+    assert loop.pending() == [105.0]
+    loop.now = 105.0
+    loop.run_due()
+    assert fired == ["headers"]
+    protocol._arm(5, lambda: fired.append("again"))
+    protocol._cancel_timer()
+    loop.now = 200.0
+    loop.run_due()
+    assert fired == ["headers"]
+    assert loop.pending() == []
+    protocol._arm(0, lambda: fired.append("never"))  # 0 = no deadline
+    assert loop.pending() == []
+    protocol._arm(5, lambda: fired.append("stopped"))
+    protocol._stop_timer()  # the connection is gone: the timer itself is cancelled
+    assert loop.pending() == []

@@ -7,7 +7,13 @@ from typing import Any
 import httpx
 import pytest
 from fal_mock.mock_server import create_app
-from fal_mock.mock_server.edge.forwarded import AllowedProxies, ForwardedHeaders, forwarded_client, rewrite
+from fal_mock.mock_server.edge.forwarded import (
+    MAX_REMEMBERED_PEERS,
+    AllowedProxies,
+    ForwardedHeaders,
+    forwarded_client,
+    rewrite,
+)
 
 SUBMIT = "http://127.0.0.1:8000/queue/fal-ai/minimax-video/image-to-video"
 ARGS = {"prompt": "a cat", "image_url": "https://v3.fal.media/files/penguin/example.png"}
@@ -82,3 +88,17 @@ async def test_handed_out_urls_follow_an_allowed_proxy_only(peer: str, expected:
         submitted = (await client.post(SUBMIT, json=ARGS, headers={**AUTH, **FORWARDED})).json()
     assert submitted["status_url"].startswith(expected)
     assert submitted["response_url"].startswith(expected)
+
+
+def test_verdicts_are_remembered_per_peer_and_bounded() -> None:
+    allowed = AllowedProxies.parse("10.0.0.0/8, proxy.sock")
+    assert allowed.allows("10.1.2.3")
+    assert allowed.allows("10.1.2.3")
+    assert not allowed.allows("192.168.1.1")
+    assert not allowed.allows("192.168.1.1")
+    assert allowed.allows("proxy.sock")
+    assert not allowed.allows("not an address")
+    for index in range(MAX_REMEMBERED_PEERS + 10):
+        assert allowed.allows(f"10.0.{index // 256}.{index % 256}")
+    assert len(allowed._verdicts) <= MAX_REMEMBERED_PEERS
+    assert not allowed.allows("11.0.0.1")  # still judged right after forgetting

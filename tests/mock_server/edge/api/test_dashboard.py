@@ -155,6 +155,9 @@ async def test_the_page_and_its_json_agree(make_app: Callable[..., Starlette]) -
     async with http(app) as client:
         rids = [await submit(client, MINIMAX, {"prompt": f"job {n}", "image_url": IMAGE}) for n in range(3)]
         await control(client, f"/jobs/{rids[0]}/advance")
+        # the started job renders in the background and its first log lines appear with the output: let it
+        # finish, or the page and the JSON (two requests) could see it before and after
+        await app.state.mock.runner.wait(rids[0])
         page = await client.get("/_mock/")
         doc = (await client.get("/_mock/dashboard.json")).json()
     assert [job["request_id"] for job in doc["jobs"]] == rids[::-1]  # newest first

@@ -6,10 +6,10 @@ Run: ``.venv/bin/python benchmarks/bench_protocol.py [--cycles 200] [--wrk-secon
    ``FalRouting``, ``immediate`` progression, a preview video from a small PNG data URI) —
    median time of one full cycle against the same number of in-process round trips (counted
    in the mock's journal) to a bare Starlette JSON route served through the same
-   ``FalRouting`` path.  Target: ≤ 1.5× plus the video's own generation time.  Measured twice:
-   with one repeated input (the video cache answers: protocol only) and with a unique prompt
-   per cycle (each cycle renders; the writer's time for that input is measured separately
-   and subtracted).
+   ``FalRouting`` path.  Target: ≤ 1.5×, with one repeated input (the output cache answers:
+   protocol only), measured in interleaved batches with the bare trips.  Also printed: the
+   same requests from a plain ``httpx.Client``, and a unique prompt per cycle (each cycle
+   renders; the writer's time for that input is measured separately and subtracted).
 2. **Loopback throughput with wrk** (``/usr/bin/wrk``, 1 thread, 32 connections) of status
    polls and result fetches of a completed job on ``fal-mock serve`` **with its shipped defaults**
    (log level info, the access log on; only ``--port 0`` and ``immediate`` progression given) and
@@ -18,7 +18,9 @@ Run: ``.venv/bin/python benchmarks/bench_protocol.py [--cycles 200] [--wrk-secon
    (``@copilotkit/aimock`` 1.43.0 on its CLI defaults, pinned in ``benchmarks/js/package.json``:
    ``npm ci --prefix benchmarks/js``; one fal fixture, routed by ``x-fal-target-host`` as its
    README describes).  All servers run at once, best of 3 interleaved rounds (the machine is
-   shared).  Targets: ≥ 0.6× the bare route and ahead of aimock, for both.
+   shared).  Printed twice: by requests per second (best round) and by the server's CPU time per
+   request (least round; read from ``/proc``, steadier on a shared machine).  Targets: ≥ 0.6× the
+   bare route and ahead of aimock, for both.
 3. **Jobs per second end to end with unique inputs** (submit → status → result, 8
    concurrent clients on ``fal-mock serve``), next to the video writer's own speed for the
    same inputs in one thread.
@@ -87,6 +89,9 @@ def bare_app() -> Any:
 
 
 def part_subscribe(cycles: int, timer: Callable[[], float] = time.perf_counter) -> None:
+    """Part 1.  The repeated-input cycle, the bare trips and the plain-httpx cycle are measured in interleaved
+    batches (so a machine that slows down or speeds up meanwhile weighs on all three alike); the
+    unique-input cycle and the writer come after."""
     import fal_client
     from fal_mock.fixtures import FalRouting
     from fal_mock.mock_server import Settings, create_app
@@ -97,12 +102,33 @@ def part_subscribe(cycles: int, timer: Callable[[], float] = time.perf_counter) 
     app = create_app(Settings(progression="immediate"))
     os.environ.setdefault("FAL_KEY", "fal-mock-key:fal-mock-secret")
     client = fal_client.SyncClient(key=os.environ["FAL_KEY"])
-    with FalRouting(app, FAL_HOSTS):
+    # the bare app answers a host of its own (not fal's), routed by an outer FalRouting
+    with FalRouting(bare_app(), ["bare.test"]), FalRouting(app, FAL_HOSTS), httpx.Client() as http:
         before = len(app.state.mock.store.journal())
         client.subscribe(MINIMAX, arguments={"prompt": "count", "image_url": image})
         trips = len(app.state.mock.store.journal()) - before
-        cached = median_seconds(lambda _: client.subscribe(MINIMAX, arguments={"prompt": "same", "image_url": image}),
-                                cycles, timer=timer)  # fmt: skip
+
+        def subscribe(_: int) -> None:
+            client.subscribe(MINIMAX, arguments={"prompt": "same", "image_url": image})
+
+        def bare_trips(_: int) -> None:
+            for _trip in range(trips):
+                http.get("https://bare.test/x/requests/y/status")
+
+        def plain(_: int) -> None:  # the same requests with a plain httpx client: the mock without fal_client's work
+            urls = http.post(f"https://queue.fal.run/{MINIMAX}", json={"prompt": "same", "image_url": image},
+                             headers=AUTH).json()  # fmt: skip
+            http.get(urls["status_url"], headers=AUTH)
+            http.get(urls["response_url"], headers=AUTH)
+
+        batch = 10
+        samples: dict[str, list[float]] = {"subscribe": [], "bare": [], "plain": []}
+        for action in (subscribe, bare_trips, plain):
+            median_seconds(action, 1, warmup=20, timer=timer)
+        for _ in range(max(1, cycles // batch)):
+            for name, action in (("subscribe", subscribe), ("bare", bare_trips), ("plain", plain)):
+                samples[name].append(median_seconds(action, batch, warmup=0, timer=timer))
+        cached, bare_cycle, plain_cycle = (statistics.median(samples[name]) for name in ("subscribe", "bare", "plain"))
         unique = median_seconds(lambda n: client.subscribe(MINIMAX, arguments={"prompt": f"u{n}", "image_url": image}),
                                 cycles, timer=timer)  # fmt: skip
     app.state.mock.close()
@@ -115,30 +141,15 @@ def part_subscribe(cycles: int, timer: Callable[[], float] = time.perf_counter) 
                                 input_fields=fields)  # fmt: skip
 
     writer = median_seconds(render, cycles, timer=timer)
-    bare = bare_app()
-    with FalRouting(bare, ["queue.fal.run"]), httpx.Client() as http:
-        trip = median_seconds(lambda _: http.get("https://queue.fal.run/x/requests/y/status"), cycles * 3,
-                              timer=timer)  # fmt: skip
-    # the same three requests with a plain httpx client: the mock's share without fal_client's own work
-    app = create_app(Settings(progression="immediate"))
-    with FalRouting(app, FAL_HOSTS), httpx.Client(headers=AUTH) as http:
-
-        def plain(_: int) -> None:
-            urls = http.post(f"https://queue.fal.run/{MINIMAX}", json={"prompt": "same", "image_url": image}).json()
-            http.get(urls["status_url"])
-            http.get(urls["response_url"])
-
-        plain_cycle = median_seconds(plain, cycles, timer=timer)
-    app.state.mock.close()
-    print(f"\n1. fal_client.subscribe in-process ({trips} round trips per cycle, median of {cycles})")
-    print(f"   bare Starlette round trip through the same routing: {trip * 1e3:.3f} ms -> {trips} trips "
-          f"{trips * trip * 1e3:.2f} ms")  # fmt: skip
-    print(f"   subscribe, repeated input (video cache): {cached * 1e3:.2f} ms = {cached / (trips * trip):.2f}x "
-          "the bare trips (target <= 1.5x)")  # fmt: skip
-    print(f"   subscribe, unique input: {unique * 1e3:.2f} ms; the writer alone {writer * 1e3:.2f} ms; "
-          f"(subscribe - writer) = {(unique - writer) / (trips * trip):.2f}x the bare trips (target <= 1.5x)")
+    print(f"\n1. fal_client.subscribe in-process ({trips} round trips per cycle; medians of {cycles // batch} "
+          f"interleaved batches of {batch})")  # fmt: skip
+    print(f"   {trips} round trips to a bare Starlette route through the same routing: {bare_cycle * 1e3:.2f} ms")
+    print(f"   subscribe, repeated input (the output cache answers): {cached * 1e3:.2f} ms = "
+          f"{cached / bare_cycle:.2f}x the bare trips (target <= 1.5x)")  # fmt: skip
     print(f"   the same {trips} requests from a plain httpx.Client (no fal_client work), repeated input: "
-          f"{plain_cycle * 1e3:.2f} ms = {plain_cycle / (trips * trip):.2f}x the bare trips")
+          f"{plain_cycle * 1e3:.2f} ms = {plain_cycle / bare_cycle:.2f}x the bare trips")  # fmt: skip
+    print(f"   subscribe, unique input: {unique * 1e3:.2f} ms; the writer alone {writer * 1e3:.2f} ms; "
+          f"(subscribe - writer) = {(unique - writer) / bare_cycle:.2f}x the bare trips")  # fmt: skip
 
 
 # --- 2. wrk on a served mock vs a bare Starlette route and the aimock peer -----------------------------
@@ -205,15 +216,25 @@ class Served:
             self.process.wait()
 
 
-def wrk(url: str, seconds: int, headers: dict[str, str]) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process (all its threads) has used so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, seconds: int, headers: dict[str, str], pid: int) -> tuple[float, float]:
+    """Requests per second, and the server's CPU microseconds per request, over one wrk run."""
     flags = [item for name, value in headers.items() for item in ("-H", f"{name}: {value}")]
+    cpu_before = cpu_seconds(pid)
     output = subprocess.run([WRK, "-t1", "-c32", f"-d{seconds}s", *flags, url], capture_output=True, text=True,
                             check=True).stdout  # fmt: skip
+    cpu = cpu_seconds(pid) - cpu_before
     match = re.search(r"Requests/sec:\s+([0-9.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if match is None or non2xx is not None:
+    if match is None or total is None or non2xx is not None:
         raise SystemExit(f"wrk failed on {url}:\n{output}")
-    return float(match.group(1))
+    return float(match.group(1)), cpu / int(total.group(1)) * 1e6
 
 
 def mock_command(*extra: str) -> list[str]:
@@ -242,9 +263,11 @@ def aimock_server(workdir: Path) -> tuple[Served, dict[str, str]] | None:
 def part_wrk(seconds: int, rounds: int = 3, baseline: str | None = None) -> None:
     """All servers up at once; ``rounds`` interleaved wrk runs of each URL, best of each (the machine is shared).
 
-    ``baseline``: a directory holding another checkout's ``fal_mock`` package (``fal_mock/mock_server`` ...,
-    e.g. symlinks to an older commit's folders); its ``serve`` with shipped defaults runs in the same rounds,
-    for before/after figures from one run.
+    Two figures per server: requests per second (best round), and the server process's CPU time per
+    request (``/proc``, least of the rounds) — the steadier one on a shared machine, since a server
+    slowed by a neighbour uses no more CPU per request.  ``baseline``: a directory holding another
+    checkout's ``fal_mock`` package (``fal_mock/mock_server`` ..., e.g. symlinks to an older commit's
+    folders); its ``serve`` with shipped defaults runs in the same rounds, for before/after figures from one run.
     """
     if not shutil.which(WRK):
         print("\n2. wrk is not installed (apt-get install wrk): skipped")
@@ -258,8 +281,8 @@ def part_wrk(seconds: int, rounds: int = 3, baseline: str | None = None) -> None
         bare = Served([sys.executable, "-m", "uvicorn", "bare:app", "--port", str(port), "--no-access-log",
                        "--log-level", "warning"], workdir, port=port, cwd=workdir)  # fmt: skip
         servers.append(bare)
-        urls: dict[str, tuple[str, dict[str, str]]] = {"bare": (f"{bare.url}/fal-ai/minimax-video/requests/x/status",
-                                                                {})}  # fmt: skip
+        urls: dict[str, tuple[str, dict[str, str], int]] = {
+            "bare": (f"{bare.url}/fal-ai/minimax-video/requests/x/status", {}, bare.process.pid)}  # fmt: skip
         try:
             variants: list[tuple[str, tuple[str, ...], dict[str, str] | None]] = [
                 ("shipped defaults", (), None), ("--no-access-log", ("--no-access-log",), None)]  # fmt: skip
@@ -272,23 +295,28 @@ def part_wrk(seconds: int, rounds: int = 3, baseline: str | None = None) -> None
                     submitted = http.post(f"{served.url}/queue/{MINIMAX}",
                                           json={"prompt": "wrk", "image_url": png_data_uri()}).json()  # fmt: skip
                     assert http.get(submitted["status_url"]).json()["status"] == "COMPLETED"
-                urls[f"{label} status"] = (submitted["status_url"], AUTH)
-                urls[f"{label} result"] = (submitted["response_url"], AUTH)
+                urls[f"{label} status"] = (submitted["status_url"], AUTH, served.process.pid)
+                urls[f"{label} result"] = (submitted["response_url"], AUTH, served.process.pid)
             peer = aimock_server(workdir)
             if peer is not None:
                 servers.append(peer[0])
-                urls["aimock status"] = (peer[1]["status"], AIMOCK_HEADERS)
-                urls["aimock result"] = (peer[1]["result"], AIMOCK_HEADERS)
+                urls["aimock status"] = (peer[1]["status"], AIMOCK_HEADERS, peer[0].process.pid)
+                urls["aimock result"] = (peer[1]["result"], AIMOCK_HEADERS, peer[0].process.pid)
             best = dict.fromkeys(urls, 0.0)
+            cpu = dict.fromkeys(urls, float("inf"))
             for _ in range(rounds):
-                for name, (url, headers) in urls.items():
-                    best[name] = max(best[name], wrk(url, seconds, headers))
+                for name, (url, headers, pid) in urls.items():
+                    rate, micros = wrk(url, seconds, headers, pid)
+                    best[name] = max(best[name], rate)
+                    cpu[name] = min(cpu[name], micros)
         finally:
             for served in servers:
                 served.stop()
-    bare_rps = best.pop("bare")
+    bare_rps, bare_cpu = best.pop("bare"), cpu.pop("bare")
     print(f"\n2. wrk -t1 -c32 -d{seconds}s, loopback, best of {rounds} interleaved rounds; "
-          f"bare Starlette route on uvicorn's CLI (uvloop, httptools, no access log): {bare_rps:,.0f} req/s")
+          f"bare Starlette route on uvicorn's CLI (uvloop, httptools, no access log): {bare_rps:,.0f} req/s, "
+          f"{bare_cpu:.1f} us of server CPU per request")  # fmt: skip
+    print("   (rate ratio = req/s over the bare route's; CPU ratio = the bare route's CPU per request over ours)")
     peer_label = "aimock 1.43.0 (CLI defaults, one fal fixture)"
     rows = [("fal-mock serve, shipped defaults (access log on)", "shipped defaults"),
             ("fal-mock serve --no-access-log", "--no-access-log"), (peer_label, "aimock")]  # fmt: skip
@@ -298,13 +326,16 @@ def part_wrk(seconds: int, rounds: int = 3, baseline: str | None = None) -> None
         if f"{label} status" not in best:
             print(f"   {title}: not installed (npm ci --prefix benchmarks/js): skipped")
             continue
-        status_rps, result_rps = best[f"{label} status"], best[f"{label} result"]
-        print(f"   {title}: status polls {status_rps:,.0f} req/s = {status_rps / bare_rps:.2f}x, "
-              f"result fetches {result_rps:,.0f} req/s = {result_rps / bare_rps:.2f}x")
+        print(f"   {title}:")
+        for kind in ("status", "result"):
+            rate, micros = best[f"{label} {kind}"], cpu[f"{label} {kind}"]
+            print(f"     {kind + ':':8} {rate:,.0f} req/s = {rate / bare_rps:.2f}x; "
+                  f"{micros:.1f} us CPU per request = {bare_cpu / micros:.2f}x")
     if "aimock status" in best:
         for kind in ("status", "result"):
-            ours, theirs = best[f"shipped defaults {kind}"], best[f"aimock {kind}"]
-            print(f"   {kind}: fal-mock (shipped defaults) / aimock = {ours / theirs:.2f}x (target > 1)")
+            ours, theirs = f"shipped defaults {kind}", f"aimock {kind}"
+            print(f"   {kind}: fal-mock (shipped defaults) / aimock = {best[ours] / best[theirs]:.2f}x by rate, "
+                  f"{cpu[theirs] / cpu[ours]:.2f}x by CPU per request (target > 1)")
     print("   targets: fal-mock with shipped defaults >= 0.6x the bare route and ahead of aimock")
 
 

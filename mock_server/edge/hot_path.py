@@ -35,6 +35,8 @@ from .auth import Access, AccessRoute, check, check_cdn
 from .hosts import Service
 from .routes import QUEUE_ROUTES, SERVICE_KEY, ServiceDispatch, route_path
 
+#: ``Authorization`` values the hot path remembers as accepted.
+MAX_REMEMBERED_KEYS = 256
 #: The routes of :data:`.routes.QUEUE_ROUTES` the hot path serves (their path templates).
 HOT_PATHS = ("/{owner}/{alias}/requests/{request_id}/status", "/{owner}/{alias}/requests/{request_id}")
 
@@ -53,6 +55,9 @@ class HotPath:
             assert all(type(convertor) is StringConvertor for convertor in route.param_convertors.values())
         #: What Starlette's exception middleware would handle (500 and ``Exception`` are the server-error layer's).
         self.handlers = {kind: handler for kind, handler in exception_handlers.items() if kind not in (500, Exception)}
+        #: ``Authorization`` values that passed the key check (the app's settings never change), so a poller's
+        #: repeated key is not parsed again; at most :data:`MAX_REMEMBERED_KEYS`, then forgotten at once.
+        self._accepted_keys: set[bytes] = set()
 
     def match(self, scope: Scope) -> tuple[AccessRoute, Scope] | None:
         """The hot route answering ``scope`` and the scope it sees, or None (take the long way)."""
@@ -76,7 +81,13 @@ class HotPath:
         request = Request(scope, receive, send)
         try:
             if route.access is Access.KEY:
-                check(request.app.state.mock.settings, request)
+                authorization = next((value for key, value in scope["headers"] if key == b"authorization"), None)
+                if authorization is None or authorization not in self._accepted_keys:
+                    check(request.app.state.mock.settings, request)  # fal's 401 when it fails
+                    if authorization is not None:
+                        if len(self._accepted_keys) >= MAX_REMEMBERED_KEYS:
+                            self._accepted_keys.clear()
+                        self._accepted_keys.add(authorization)
             elif route.access is Access.CDN:
                 check_cdn(request)
             response: Response = await route.endpoint(request)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fal_mock.mock_server.control import MockControl
 from fal_mock.mock_server.edge.gateway import Gateway
-from fal_mock.mock_server.edge.hot_path import HotPath
+from fal_mock.mock_server.edge.hot_path import MAX_REMEMBERED_KEYS, HotPath
 from starlette.applications import Starlette
 
 from tests.support import AUTH, both_stores, data_uri, png_bytes  # noqa: F401 - every test on both stores
@@ -159,3 +159,29 @@ async def test_an_unexpected_error_is_the_server_errors_500(ways: TwoWays, monke
     response = await client.get(job["status_url"])
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal Server Error"}
+
+
+async def test_remembered_keys_never_let_a_bad_key_through(make_app: AppFactory) -> None:
+    app = make_app(progression="immediate", auth="keys", keys=("good-id:good-secret",))
+    good = {"Authorization": "Key good-id:good-secret"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+        submitted = (await client.post(f"{QUEUE}/{MINIMAX}", json=GOOD, headers=good)).json()
+        for _ in range(3):  # the first check is remembered
+            assert (await client.get(submitted["status_url"], headers=good)).status_code == 200
+        for bad in ("Key other-id:other-secret", "Key good-id:good-secreT", "Bearer x", "", "Key good-id:") * 2:
+            answer = await client.get(submitted["status_url"], headers={"Authorization": bad})  # twice each
+            assert answer.status_code == 401, bad
+        assert (await client.get(submitted["status_url"])).status_code == 401  # no header at all
+
+
+async def test_remembered_keys_are_bounded(make_app: AppFactory) -> None:
+    app = make_app(progression="immediate")  # any well-formed key is accepted
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=AUTH) as client:
+        submitted = (await client.post(f"{QUEUE}/{MINIMAX}", json=GOOD)).json()
+        for index in range(MAX_REMEMBERED_KEYS + 5):
+            answer = await client.get(submitted["status_url"], headers={"Authorization": f"Key id-{index}:secret"})
+            assert answer.status_code == 200
+    gateway = app.middleware_stack.app  # type: ignore[union-attr]
+    assert isinstance(gateway, Gateway)
+    assert gateway.hot_path is not None
+    assert 0 < len(gateway.hot_path._accepted_keys) <= MAX_REMEMBERED_KEYS

@@ -72,6 +72,9 @@ MAX_ACCEPT_BATCH = 2048
 BATCHES_IN_FLIGHT = 4
 #: Attribute of uvicorn's per-server state holding the connections waiting for headers, oldest first.
 WAITING_ATTR = "fal_mock_waiting_for_headers"
+#: How early a connection timer may fire and still count as on time (uvloop runs ``call_at`` callbacks up to
+#: ~1 ms before ``loop.time()`` reaches their moment; re-arming for the rest would spin).
+TIMER_SLACK_SECONDS = 0.002
 #: Loggers :func:`install_log_limits` quietens.
 LIMITED_LOGGERS = ("asyncio", "uvicorn.error")
 
@@ -222,7 +225,7 @@ class GuardedHttpToolsProtocol(BoundedHttpToolsProtocol):
         deadline = self._deadline
         if deadline is None:
             return
-        if self.loop.time() < deadline:  # moved on since the timer was set: wait for the deadline in force
+        if self.loop.time() < deadline - TIMER_SLACK_SECONDS:  # moved on since it was set: wait for the one in force
             self._timer = self.loop.call_at(deadline, self._timer_fired)
             self._timer_at = deadline
             return

@@ -499,6 +499,11 @@ class FileStore:
         exists = txn.conn.execute("SELECT 1 FROM blobs WHERE sha = ?", (sha,)).fetchone()
         return 0 if exists else size
 
+    def holds_blob(self, sha: str) -> bool:
+        """Whether the bytes of ``sha`` are stored (some file or inline result references them)."""
+        with self._lock:
+            return self._conn.execute("SELECT 1 FROM blobs WHERE sha = ?", (sha,)).fetchone() is not None
+
     def release_blob(self, sha: str) -> None:
         with self._write() as txn:
             self._drop_ref(txn, sha)
@@ -633,7 +638,8 @@ class FileStore:
             origin=origin,
             namespace=namespace,
         )
-        self._drop_file(txn, stored.key)
+        if key is not None:  # a chosen key may name an expired file; a new one (a fresh counter value) cannot
+            self._drop_file(txn, stored.key)
         conn.execute(
             f"INSERT INTO files ({_FILE_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (stored.key, stored.file_name, stored.content_type, size, sha, stored.created_at,

@@ -62,12 +62,19 @@ class Generated:
     log_lines: tuple[tuple[str, str], ...] = ()
 
 
+class NotCached(Exception):
+    """Raised where only a cached output will do (an inline job) and there is none (any more)."""
+
+
 class Generator(Protocol):
     def generate(self, endpoint: Endpoint, inputs: Mapping[str, Any], *, own_hosts: set[str]) -> Generated:
         """The output for validated ``inputs`` (raises ModelError for inputs the model refuses)."""
 
     def cached(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> bool:
-        """Whether generating would be bookkeeping only (cached output, small inline input)."""
+        """Whether generating would be bookkeeping only (cached output, small inline input): a hint."""
+
+    def cached_output(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> Generated:
+        """The output :meth:`generate` would give, from the cache alone; raises :class:`NotCached` otherwise."""
 
 
 def image_limits(settings: Settings) -> ImageLimits:
@@ -128,12 +135,14 @@ class OutputCache:
 
     Keys are (endpoint id, canonical input, SHA-256 of each resolved input file).  Entries hold the
     output built by the generator (its maker's log lines, not the per-job input lines) with every
-    file's SHA-256 filled in.
+    file's SHA-256 filled in.  The body is kept as JSON text and parsed for every hit, so no two jobs
+    share a body (a test that edits the output it got never changes what a later job answers).
     """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[OutputKey, tuple[Generated, int]] = OrderedDict()
+        self._items: OrderedDict[OutputKey, tuple[str, tuple[GeneratedFile, ...], tuple[tuple[str, str], ...], int]]
+        self._items = OrderedDict()
         #: How many cached outputs each (endpoint, canonical input) has (the key minus the input digests).
         self._inputs: dict[tuple[str, str], int] = {}
         self._bytes = 0
@@ -156,6 +165,7 @@ class OutputCache:
             return (endpoint_id, canonical) in self._inputs
 
     def get(self, key: OutputKey) -> Generated | None:
+        """The cached output of ``key`` (a body of its own), or None."""
         with self._lock:
             found = self._items.get(key)
             if found is None:
@@ -163,29 +173,33 @@ class OutputCache:
                 return None
             self._items.move_to_end(key)
             self.hits += 1
-            return found[0]
+        body_text, files, log_lines, _ = found
+        return Generated(json.loads(body_text), files, log_lines)
 
     def put(self, key: OutputKey, generated: Generated) -> Generated:
-        """Keep ``generated`` (its files' SHA-256 filled in, which is what it returns), if it fits the budget."""
+        """Keep ``generated`` if it fits the budget; returns it (with its files' SHA-256 filled in when kept)."""
+        try:
+            body_text = json.dumps(generated.body, separators=(",", ":"))
+        except (TypeError, ValueError):  # not plain JSON: never shared
+            return generated
+        size = sum(len(item.data) for item in generated.files) + len(body_text) + len(key[1])
+        if size > self.max_bytes:
+            return generated
         files = tuple(item if item.sha256 else replace(item, sha256=hashlib.sha256(item.data).hexdigest())
                       for item in generated.files)  # fmt: skip
-        kept = replace(generated, files=files)
-        size = sum(len(item.data) for item in files) + len(json.dumps(generated.body, default=str)) + len(key[1])
-        if size > self.max_bytes:
-            return kept
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self._bytes -= old[1]
+                self._bytes -= old[3]
                 self._forget(key)
-            self._items[key] = (kept, size)
+            self._items[key] = (body_text, files, generated.log_lines, size)
             self._bytes += size
             self._inputs[key[:2]] = self._inputs.get(key[:2], 0) + 1
             while self._bytes > self.max_bytes:
-                evicted, (_, evicted_size) = self._items.popitem(last=False)
-                self._bytes -= evicted_size
+                evicted, entry = self._items.popitem(last=False)
+                self._bytes -= entry[3]
                 self._forget(evicted)
-        return kept
+        return Generated(generated.body, files, generated.log_lines)
 
     def _forget(self, key: OutputKey) -> None:
         left = self._inputs.pop(key[:2], 1) - 1

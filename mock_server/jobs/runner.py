@@ -40,7 +40,7 @@ from ..persistence.protocol import StateStore
 from ..settings import Settings
 from .endpoints import EndpointRegistry
 from .errors import FalError, ModelError, RequestError, entry
-from .generators import Generated, Generator
+from .generators import Generated, Generator, NotCached
 from .inputs import check_namespace
 from .model import Job, Outcome, OutputFile
 
@@ -118,7 +118,7 @@ class Runner:
                 heapq.heappush(self._heap, (urgency, next(self._order), job.request_id))
                 self._work.notify()
         if inline:
-            self._run(job.request_id)
+            self._run(job.request_id, cached_only=True)
 
     def _cheap(self, job: Job) -> bool:
         """Whether generating is bookkeeping (a validation failure, or a cached output of a small inline input).
@@ -194,21 +194,39 @@ class Runner:
                     continue  # done already, or queued again more urgently
             self._run(request_id)
 
-    def _run(self, request_id: str) -> None:
+    def _run(self, request_id: str, *, cached_only: bool = False) -> None:
+        """Generate and store; ``cached_only`` (an inline job): a job that turns out not to be bookkeeping after
+        all (its cached output evicted meanwhile, its bytes no longer stored) goes to the threads instead."""
+        handed_on = False
         try:
-            self._generate_stored(request_id)
+            self._generate_stored(request_id, cached_only=cached_only)
+        except NotCached:
+            handed_on = self._hand_to_threads(request_id)
         finally:
-            with self._lock:
-                pending = self._pending.pop(request_id, None)
-            if pending is not None:
-                for callback in pending[2]:  # the queue hears first: waiters then find the job moved on
-                    try:
-                        callback(request_id)
-                    except Exception:  # a bug in the listener must not kill the runner thread
-                        log.exception("fal-mock: reporting the outcome of %s failed", request_id)
-                pending[1].set_result(None)
+            if not handed_on:
+                self._finish(request_id)
 
-    def _generate_stored(self, request_id: str) -> None:
+    def _hand_to_threads(self, request_id: str) -> bool:
+        with self._lock:
+            pending = self._pending.get(request_id)
+            if pending is None or self._closed:
+                return False
+            heapq.heappush(self._heap, (pending[0], next(self._order), request_id))
+            self._work.notify()
+            return True
+
+    def _finish(self, request_id: str) -> None:
+        with self._lock:
+            pending = self._pending.pop(request_id, None)
+        if pending is not None:
+            for callback in pending[2]:  # the queue hears first: waiters then find the job moved on
+                try:
+                    callback(request_id)
+                except Exception:  # a bug in the listener must not kill the runner thread
+                    log.exception("fal-mock: reporting the outcome of %s failed", request_id)
+            pending[1].set_result(None)
+
+    def _generate_stored(self, request_id: str, *, cached_only: bool = False) -> None:
         now = time.time()
         if not self._store.claim(request_id, self.owner, now, now + self._settings.generation_lease_seconds):
             return  # another process generates it
@@ -216,7 +234,9 @@ class Runner:
         if job is None or job.final_outcome() is not None:
             return
         try:
-            outcome = self.execute(job)
+            outcome = self.execute(job, cached_only=cached_only)
+        except NotCached:
+            raise
         except Exception as error:  # a bug: the job still completes (with a 500), never stays stuck
             log.exception("fal-mock failed to generate %s", request_id)
             outcome = failure_outcome(RequestError("runner_server_error", f"fal-mock failed to generate: {error!r}"))
@@ -234,8 +254,12 @@ class Runner:
         return await asyncio.to_thread(self.execute, job)
 
     # --- the work itself ------------------------------------------------------------------
-    def execute(self, job: Job) -> Outcome:
-        """The outcome of ``job``: its generated output, or the error it fails with."""
+    def execute(self, job: Job, *, cached_only: bool = False) -> Outcome:
+        """The outcome of ``job``: its generated output, or the error it fails with.
+
+        ``cached_only``: from the generator's cache, with every file's bytes still stored (so storing it
+        copies nothing), or raise :class:`~.generators.NotCached`.
+        """
         endpoint = self._registry.get(job.endpoint_id)
         if endpoint is None:  # the catalogue changed under a persisted job
             return failure_outcome(RequestError("runner_server_error", f"endpoint {job.endpoint_id} is not served"))
@@ -246,7 +270,12 @@ class Runner:
             if job.inputs is None:
                 raise ModelError([entry(["body"], "the job's input was not validated", "value_error")])
             check_namespace(self._files, job.inputs, job.namespace)  # another namespace's files are not ours
-            generated = self._generator.generate(endpoint, job.inputs, own_hosts=set(job.origin.own_hosts))
+            if cached_only:
+                generated = self._generator.cached_output(endpoint, job.inputs)
+                if not all(item.sha256 and self._files.holds_blob(item.sha256) for item in generated.files):
+                    raise NotCached(job.request_id)
+            else:
+                generated = self._generator.generate(endpoint, job.inputs, own_hosts=set(job.origin.own_hosts))
             lines.extend(generated.log_lines)
             return self._store_output(job, generated, inline=endpoint.returns_data_uri(job.inputs), lines=lines)
         except FalError as error:

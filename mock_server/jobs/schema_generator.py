@@ -96,6 +96,7 @@ from .generators import (
     INLINE_INPUT_BYTES,
     Generated,
     GeneratedFile,
+    NotCached,
     OutputCache,
     VideoCache,
     VideoGenerator,
@@ -163,9 +164,16 @@ class SchemaGenerator:
         inline = _inline_input_chars(endpoint, inputs)
         if inline is None or inline > INLINE_INPUT_BYTES:
             return False
-        if self.outputs.holds(endpoint.endpoint_id, canonical_json(inputs)):
-            return True
-        return endpoint.endpoint_id in _OWN_GEOMETRY and self.video.cached(endpoint, inputs)
+        return self.outputs.holds(endpoint.endpoint_id, canonical_json(inputs))
+
+    def cached_output(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> Generated:
+        """The cached output of inputs whose files are all ``data:`` URIs (or none); :class:`NotCached` if none."""
+        if _inline_input_chars(endpoint, inputs) is None:
+            raise NotCached(endpoint.endpoint_id)
+        hit = self.outputs.get((endpoint.endpoint_id, canonical_json(inputs), ("inline",)))
+        if hit is None:
+            raise NotCached(endpoint.endpoint_id)
+        return hit
 
     def generate(self, endpoint: Endpoint, inputs: Mapping[str, Any], *, own_hosts: set[str]) -> Generated:
         """The output of ``inputs``: from the output cache when the same inputs (and input bytes) made it before.

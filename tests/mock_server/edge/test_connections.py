@@ -260,3 +260,14 @@ def test_an_earlier_deadline_moves_the_timer_and_a_cancelled_one_never_fires() -
     protocol._arm(5, lambda: fired.append("stopped"))
     protocol._stop_timer()  # the connection is gone: the timer itself is cancelled
     assert loop.pending() == []
+
+
+def test_a_timer_that_fires_a_moment_early_counts_as_on_time() -> None:
+    protocol, loop, fired = timed_protocol()
+    protocol._arm(5, lambda: fired.append("headers"))
+    loop.now = 105.0 - 0.0009  # uvloop runs call_at callbacks up to ~1 ms early
+    for timer in list(loop.timers):
+        loop.timers.remove(timer)
+        timer.callback()
+    assert fired == ["headers"]
+    assert loop.pending() == []  # no re-arm for the last millisecond

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
 import wave
 from collections.abc import Iterator
 from typing import Any
@@ -222,3 +223,38 @@ def test_a_repeated_input_gets_its_own_files_with_the_same_bytes(fal_mock: FalMo
     assert {key: value for key, value in first.items() if key != "images"} == {
         key: value for key, value in second.items() if key != "images"}  # fmt: skip
     assert len(fal_mock.files) == 2
+
+
+def test_editing_an_output_in_a_test_never_changes_a_later_job(fal_mock: FalMock) -> None:
+    arguments = {"prompt": "say hello", "model": "google/gemini-2.5-flash"}
+    first = fal_client.subscribe("openrouter/router", arguments)
+    view = fal_mock.jobs[-1].output
+    assert isinstance(view, dict)
+    view["output"] = "edited by a test"  # what a test may do to the output it was handed
+    view.clear()
+    second = fal_client.subscribe("openrouter/router", arguments)  # the same input: from the output cache
+    assert second == first
+    assert second["output"] != "edited by a test"
+
+
+def test_a_cached_output_whose_bytes_are_gone_is_stored_again_on_a_runner_thread(
+    fal_mock: FalMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arguments = {"prompt": "a red fox", "image_size": "square", "seed": 3}
+    first = fal_client.subscribe("fal-ai/flux/dev", arguments)
+    original = fal_mock.file_bytes(first["images"][0]["url"])
+    files = fal_mock.services.files
+    for stored in files.files():
+        files.delete(stored.key)  # the output's bytes are no longer stored: storing it again is real work
+    threads: list[str] = []
+    put = files.put
+
+    def recording_put(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return put(*args, **kwargs)
+
+    monkeypatch.setattr(files, "put", recording_put)
+    second = fal_client.subscribe("fal-ai/flux/dev", arguments)
+    assert fal_mock.file_bytes(second["images"][0]["url"]) == original
+    assert threads
+    assert all(name.startswith("fal-mock-runner") for name in threads), threads  # never on the event loop

@@ -46,6 +46,9 @@ class FakeGenerator:
     def cached(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> bool:
         return True
 
+    def cached_output(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> Generated:
+        return self.generate(endpoint, inputs, own_hosts=set())
+
 
 class NoFaults:
     def __init__(self, forced: tuple[Outcome, str] | None = None) -> None:

@@ -12,8 +12,10 @@ Starlette request), so the access log as shipped halved the mock's throughput.
 stream: the line's frame is made **once per status code by uvicorn's own formatter** (with
 placeholders for the client, method, path and HTTP version), so the text — colours on a terminal
 included — is exactly what the formatter would produce; the path's query goes through the same
-redaction.  Lines are written at once and the stream is flushed once per turn of the event loop (the
-lines of requests answered in the same turn share one flush; none waits longer than that turn).
+redaction.  The lines of the requests answered in one turn of the event loop are written together, in
+one write, and the stream is flushed once, at the end of that turn (none waits longer than that turn).
+So the cost does not depend on the stream's buffering: with ``PYTHONUNBUFFERED=1`` (common in
+containers) every ``write`` is a system call, and one per request cost ~15 µs, measured.
 
 Rules and limits:
 
@@ -54,6 +56,8 @@ class FastAccessLog:
         self.formatter = formatter
         self.frames: dict[int, str | None] = {}
         self.flush_scheduled = False
+        #: The lines of the current turn of the event loop, written together by :meth:`flush`.
+        self.held: list[str] = []
 
     def frame(self, status: int) -> str | None:
         """The line for ``status`` as a ``%s`` template of (client, method, path, version), or None."""
@@ -83,17 +87,20 @@ class FastAccessLog:
             return
         if "?" in path:
             path = redact_target(path)
-        self.handler.stream.write(frame % (client, method, path, version))
+        self.held.append(frame % (client, method, path, version))
         if not self.flush_scheduled:
             try:
                 asyncio.get_running_loop().call_soon(self.flush)
                 self.flush_scheduled = True
-            except RuntimeError:  # no event loop (not uvicorn's protocol): flush as logging would
-                self.handler.flush()
+            except RuntimeError:  # no event loop (not uvicorn's protocol): write and flush as logging would
+                self.flush()
 
     def flush(self) -> None:
-        """Flush the stream once for the lines of one turn of the event loop."""
+        """Write the lines of one turn of the event loop at once, and flush the stream once."""
         self.flush_scheduled = False
+        held, self.held = self.held, []
+        if held:
+            self.handler.stream.write("".join(held))
         self.handler.flush()
 
     def __getattr__(self, name: str) -> Any:

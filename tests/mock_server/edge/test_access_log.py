@@ -124,19 +124,26 @@ def test_one_log_per_server(access_logger: tuple[logging.Logger, io.StringIO]) -
     assert access_log_for(second, logger) is not shared
 
 
-async def test_the_lines_of_one_loop_turn_share_one_flush(access_logger: tuple[logging.Logger, io.StringIO]) -> None:
+async def test_the_lines_of_one_loop_turn_share_one_write_and_one_flush(
+    access_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
     logger, stream = access_logger
     own_handler_only(logger)
     flushes: list[str] = []
+    writes: list[str] = []
     stream.flush = lambda: flushes.append(stream.getvalue())  # type: ignore[method-assign]
+    write = stream.write
+    stream.write = lambda text: writes.append(text) or write(text)  # type: ignore[method-assign,func-returns-value]
     fast = fast_access_log(logger)
     assert fast is not None
     for call in CALLS[:3]:
         fast.info(ACCESS_FORMAT, *call)
     assert flushes == []
+    assert writes == []  # an unbuffered stream (PYTHONUNBUFFERED=1) would make each write a system call
     await asyncio.sleep(0)  # the turn ends
     assert len(flushes) == 1
     assert flushes[0].count("\n") == 3
+    assert len(writes) == 1
     fast.info(ACCESS_FORMAT, *CALLS[3])
     await asyncio.sleep(0)
     assert len(flushes) == 2

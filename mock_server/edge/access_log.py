@@ -56,6 +56,7 @@ class FastAccessLog:
         self.formatter = formatter
         self.frames: dict[int, str | None] = {}
         self.flush_scheduled = False
+        self.flush_loop: asyncio.AbstractEventLoop | None = None
         #: The lines of the current turn of the event loop, written together by :meth:`flush`.
         self.held: list[str] = []
 
@@ -88,12 +89,14 @@ class FastAccessLog:
         if "?" in path:
             path = redact_target(path)
         self.held.append(frame % (client, method, path, version))
-        if not self.flush_scheduled:
-            try:
-                asyncio.get_running_loop().call_soon(self.flush)
-                self.flush_scheduled = True
-            except RuntimeError:  # no event loop (not uvicorn's protocol): write and flush as logging would
-                self.flush()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (not uvicorn's protocol): write and flush as logging would
+            self.flush()
+            return
+        if not self.flush_scheduled or loop is not self.flush_loop:  # (a loop that stopped never flushed)
+            loop.call_soon(self.flush)
+            self.flush_scheduled, self.flush_loop = True, loop
 
     def flush(self) -> None:
         """Write the lines of one turn of the event loop at once, and flush the stream once."""

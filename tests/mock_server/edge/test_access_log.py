@@ -147,3 +147,22 @@ async def test_the_lines_of_one_loop_turn_share_one_write_and_one_flush(
     fast.info(ACCESS_FORMAT, *CALLS[3])
     await asyncio.sleep(0)
     assert len(flushes) == 2
+
+
+def test_a_loop_that_stopped_before_its_flush_does_not_hold_later_lines(
+    access_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, stream = access_logger
+    own_handler_only(logger)
+    fast = fast_access_log(logger)
+    assert fast is not None
+    stopped = asyncio.new_event_loop()
+    fast.flush_scheduled, fast.flush_loop = True, stopped  # as a loop that stopped with the flush still due
+    stopped.close()
+
+    async def one_line() -> None:
+        fast.info(ACCESS_FORMAT, *CALLS[0])
+        await asyncio.sleep(0)
+
+    asyncio.run(one_line())
+    assert stream.getvalue().count("\n") == 1

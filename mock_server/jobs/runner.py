@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import heapq
 import itertools
 import json
@@ -217,13 +218,19 @@ class Runner:
 
     def _finish(self, request_id: str) -> None:
         with self._lock:
-            pending = self._pending.pop(request_id, None)
-        if pending is not None:
-            for callback in pending[2]:  # the queue hears first: waiters then find the job moved on
-                try:
-                    callback(request_id)
-                except Exception:  # a bug in the listener must not kill the runner thread
-                    log.exception("fal-mock: reporting the outcome of %s failed", request_id)
+            pending = self._pending.get(request_id)
+        if pending is None:
+            return
+        # The queue hears first, while the job is still pending here: a waiter (wait(), wait_blocking()) that
+        # arrives meanwhile waits for the future instead of reading a stored outcome whose job has not moved on.
+        for callback in pending[2]:
+            try:
+                callback(request_id)
+            except Exception:  # a bug in the listener must not kill the runner thread
+                log.exception("fal-mock: reporting the outcome of %s failed", request_id)
+        with self._lock:
+            self._pending.pop(request_id, None)
+        with contextlib.suppress(concurrent.futures.InvalidStateError):  # close() may have resolved it meanwhile
             pending[1].set_result(None)
 
     def _generate_stored(self, request_id: str, *, cached_only: bool = False) -> None:

@@ -294,3 +294,20 @@ def test_fal_max_queue_length_refuses_when_that_many_wait(core: Core) -> None:
     with pytest.raises(QueueLengthReached):
         core.submit("manual", max_queue_length=1)
     assert core.submit("manual", max_queue_length=2).state is JobState.IN_QUEUE
+
+
+def test_a_job_stays_pending_while_its_completion_is_announced(core: Core) -> None:
+    """A waiter arriving while the queue hears of the outcome waits for it (it must not find the outcome stored
+    and the job not yet moved on: a result fetch then answered 'still in progress')."""
+    seen: list[tuple[bool, bool]] = []
+    runner = core.runner
+
+    def announced(request_id: str) -> None:
+        seen.append((request_id in runner.pending(), runner.wait_blocking(request_id, 0.0)))
+
+    job = core.submit("manual")
+    assert job.inputs is not None
+    runner.request(job, urgent=True, on_ready=announced)
+    assert seen == [(True, False)]  # still pending: a waiter would wait, not read a half-finished job
+    assert runner.pending() == []
+    assert runner.wait_blocking(job.request_id, 5.0)  # done: returns at once

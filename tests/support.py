@@ -233,3 +233,22 @@ class CountingStore:
 
             return counted
         return found
+
+
+class FakeServe:
+    """Stands in for ``edge.server.serve``: records the options ``run_serve`` would have served with."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    async def __call__(self, app: Any, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
+        app.state.mock.close()
+
+
+def install_fake_serve(monkeypatch: pytest.MonkeyPatch) -> FakeServe:
+    """Replace ``serve`` with a :class:`FakeServe` (and forget ``FORWARDED_ALLOW_IPS``) for one test."""
+    fake = FakeServe()
+    monkeypatch.setattr("fal_mock.mock_server.edge.server.serve", fake)
+    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
+    return fake

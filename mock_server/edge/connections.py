@@ -152,8 +152,8 @@ class GuardedHttpToolsProtocol(BoundedHttpToolsProtocol):
         return waiting
 
     def _set_awaiting(self, awaiting: bool) -> None:
-        if awaiting == self.awaiting_headers and not awaiting:
-            return
+        if not awaiting and not self.awaiting_headers:
+            return  # not waiting, and never was: nothing to take off the list
         self.awaiting_headers = awaiting
         waiting = self._waiting()
         if awaiting:

@@ -477,8 +477,10 @@ class FileStore:
         ``sha256``: the bytes' digest when the caller knows it (a cached output's); if that blob is held,
         only a reference is added — the bytes are neither copied nor hashed again.
         """
-        if sha256 is not None and self._add_known_ref(sha256):
-            return sha256
+        if sha256 is not None:
+            with self._write() as txn:
+                if self._add_known_ref(txn, sha256, len(data)):
+                    return sha256
         sink = self.sink()
         try:
             sink.write(data)
@@ -489,10 +491,11 @@ class FileStore:
             sink.discard()
         return sha
 
-    def _add_known_ref(self, sha: str) -> bool:
-        """One more reference to blob ``sha`` if it is held (no bytes needed: nothing grows); False if not."""
-        with self._write() as txn:
-            return bool(txn.conn.execute("UPDATE blobs SET refs = refs + 1 WHERE sha = ?", (sha,)).rowcount)
+    @staticmethod
+    def _add_known_ref(txn: _Transaction, sha: str, size: int) -> bool:
+        """One more reference to blob ``sha`` of ``size`` bytes if it is held (nothing grows); False if not."""
+        held = txn.conn.execute("UPDATE blobs SET refs = refs + 1 WHERE sha = ? AND size = ?", (sha, size))
+        return bool(held.rowcount)
 
     @staticmethod
     def _new_bytes(txn: _Transaction, sha: str, size: int) -> int:
@@ -615,8 +618,7 @@ class FileStore:
         if size > self.max_file_bytes:
             raise FileTooLarge(size, self.max_file_bytes)
         with self._write() as txn:
-            held = txn.conn.execute("UPDATE blobs SET refs = refs + 1 WHERE sha = ? AND size = ?", (sha, size))
-            if held.rowcount == 0:
+            if not self._add_known_ref(txn, sha, size):
                 return None
             return self._insert_file(txn, sha, size, file_name=file_name, content_type=content_type,
                                      namespace=namespace, expires_at=expires_at, origin=origin, key=None)  # fmt: skip

@@ -94,16 +94,9 @@ class VideoCache:
     def __init__(self, entries: int) -> None:
         self._entries = entries
         self._items: OrderedDict[tuple[str, ...], RenderedVideo] = OrderedDict()
-        #: How many cached videos each (endpoint, canonical input, profile) has (the key minus the image digest).
-        self._inputs: dict[tuple[str, ...], int] = {}
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
-
-    def holds(self, endpoint_id: str, canonical: str, profile: str) -> bool:
-        """Whether a video for these inputs is cached (whatever the image digest)."""
-        with self._lock:
-            return (endpoint_id, canonical, profile) in self._inputs
 
     def get_or_render(self, key: tuple[str, ...], render: Callable[[], RenderedVideo]) -> RenderedVideo:
         with self._lock:
@@ -116,14 +109,9 @@ class VideoCache:
         video = render()
         if self._entries:
             with self._lock:
-                if key not in self._items:
-                    self._inputs[key[:3]] = self._inputs.get(key[:3], 0) + 1
                 self._items[key] = video
                 while len(self._items) > self._entries:
-                    evicted, _ = self._items.popitem(last=False)
-                    left = self._inputs.pop(evicted[:3], 1) - 1
-                    if left:
-                        self._inputs[evicted[:3]] = left
+                    self._items.popitem(last=False)
         return video
 
 
@@ -206,12 +194,6 @@ class OutputCache:
         if left:
             self._inputs[key[:2]] = left
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._inputs.clear()
-            self._bytes = 0
-
 
 class VideoGenerator:
     """Image-to-video: ``image_url`` → a deterministic H.264 MP4 whose first frame is the image."""
@@ -220,12 +202,6 @@ class VideoGenerator:
         self._settings = settings
         self._resolver = resolver
         self.cache = VideoCache(settings.video_cache_entries)
-
-    def cached(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> bool:
-        image_url = inputs.get("image_url")
-        if not isinstance(image_url, str) or not image_url.startswith("data:") or len(image_url) > INLINE_INPUT_BYTES:
-            return False
-        return self.cache.holds(endpoint.endpoint_id, canonical_json(inputs), self._settings.video_profile)
 
     def render(self, endpoint: Endpoint, inputs: Mapping[str, Any], image: bytes) -> RenderedVideo:
         """The clip of ``image`` for these inputs (cached; raises :class:`ImageError` for a bad image)."""

@@ -98,6 +98,7 @@ from .generators import (
     GeneratedFile,
     NotCached,
     OutputCache,
+    OutputKey,
     VideoCache,
     VideoGenerator,
     image_limits,
@@ -168,12 +169,18 @@ class SchemaGenerator:
 
     def cached_output(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> Generated:
         """The cached output of inputs whose files are all ``data:`` URIs (or none); :class:`NotCached` if none."""
-        if _inline_input_chars(endpoint, inputs) is None:
-            raise NotCached(endpoint.endpoint_id)
-        hit = self.outputs.get((endpoint.endpoint_id, canonical_json(inputs), ("inline",)))
+        key = self._inline_key(endpoint, inputs, canonical_json(inputs))
+        hit = self.outputs.get(key) if key is not None else None
         if hit is None:
             raise NotCached(endpoint.endpoint_id)
         return hit
+
+    def _inline_key(self, endpoint: Endpoint, inputs: Mapping[str, Any], canonical: str) -> OutputKey | None:
+        """The cache key of inputs whose bytes the canonical input determines (all file inputs ``data:`` URIs,
+        or none), when the cache is on; None otherwise."""
+        if not self.outputs.max_bytes or _inline_input_chars(endpoint, inputs) is None:
+            return None
+        return endpoint.endpoint_id, canonical, ("inline",)
 
     def generate(self, endpoint: Endpoint, inputs: Mapping[str, Any], *, own_hosts: set[str]) -> Generated:
         """The output of ``inputs``: from the output cache when the same inputs (and input bytes) made it before.
@@ -182,26 +189,25 @@ class SchemaGenerator:
         input, and a hit skips resolving them too (the cached entry carries their log lines).  Other file
         inputs are resolved first (a deleted file still fails) and keyed by the SHA-256 of their bytes.
         """
-        use_cache = self.outputs.max_bytes > 0
         canonical = canonical_json(inputs)
-        inline = use_cache and _inline_input_chars(endpoint, inputs) is not None
-        if inline:
-            hit = self.outputs.get((endpoint.endpoint_id, canonical, ("inline",)))
-            if hit is not None:
-                return hit
+        inline_key = self._inline_key(endpoint, inputs, canonical)
+        if inline_key is not None and (hit := self.outputs.get(inline_key)) is not None:
+            return hit
         lines: list[tuple[str, str]] = []
         resolved = self._resolve_inputs(endpoint, inputs, own_hosts, lines)
-        if not use_cache:
+        if inline_key is not None:
             built = self._build(endpoint, inputs, resolved, canonical)
-            return Generated(built.body, built.files, (*lines, *built.log_lines))
-        if inline:
-            built = self._build(endpoint, inputs, resolved, canonical)
-            return self.outputs.put((endpoint.endpoint_id, canonical, ("inline",)),
-                                    Generated(built.body, built.files, (*lines, *built.log_lines)))  # fmt: skip
-        key = (endpoint.endpoint_id, canonical, tuple(hashlib.sha256(item.data).hexdigest() for item in resolved.files))
-        cached = self.outputs.get(key)
+            return self.outputs.put(inline_key, Generated(built.body, built.files, (*lines, *built.log_lines)))
+        key: OutputKey | None = None
+        cached = None
+        if self.outputs.max_bytes:
+            key = (endpoint.endpoint_id, canonical, tuple(hashlib.sha256(item.data).hexdigest()
+                                                          for item in resolved.files))  # fmt: skip
+            cached = self.outputs.get(key)
         if cached is None:
-            cached = self.outputs.put(key, self._build(endpoint, inputs, resolved, canonical))
+            cached = self._build(endpoint, inputs, resolved, canonical)
+            if key is not None:
+                cached = self.outputs.put(key, cached)
         return Generated(cached.body, cached.files, (*lines, *cached.log_lines))
 
     def _build(self, endpoint: Endpoint, inputs: Mapping[str, Any], resolved: _Inputs, canonical: str) -> Generated:

@@ -44,6 +44,14 @@ def own_handler_only(logger: logging.Logger) -> None:
     logger.handlers[:] = [handler for handler in logger.handlers if type(handler) is logging.StreamHandler]
 
 
+def fast_log_of(logger: logging.Logger) -> FastAccessLog:
+    """The fast access log of ``logger`` as ``serve`` configures it (pytest's capture handlers dropped)."""
+    own_handler_only(logger)
+    fast = fast_access_log(logger)
+    assert fast is not None
+    return fast
+
+
 @pytest.mark.parametrize("colours", [False, True])
 def test_lines_are_those_uvicorn_would_write(access_logger: tuple[logging.Logger, io.StringIO], colours: bool) -> None:
     logger, stream = access_logger
@@ -69,9 +77,7 @@ def test_lines_are_those_uvicorn_would_write(access_logger: tuple[logging.Logger
 
 def test_other_calls_and_levels_go_through_logging(access_logger: tuple[logging.Logger, io.StringIO]) -> None:
     logger, stream = access_logger
-    own_handler_only(logger)
-    fast = fast_access_log(logger)
-    assert fast is not None
+    fast = fast_log_of(logger)
     passed: list[tuple[object, ...]] = []
     logger.info = lambda msg, *args: passed.append((msg, *args))  # type: ignore[method-assign]
     fast.info("%s says %s", "someone", "hello")
@@ -100,9 +106,7 @@ def test_a_format_without_the_placeholders_falls_back_per_status(
     access_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
     logger, stream = access_logger
-    own_handler_only(logger)
-    fast = fast_access_log(logger)
-    assert fast is not None
+    fast = fast_log_of(logger)
     assert fast.formatter is not None
     fast.formatter._style._fmt = "%(levelprefix)s %(status_code)s"  # a custom format: no request line
     fast.info(ACCESS_FORMAT, *CALLS[0])
@@ -153,9 +157,7 @@ def test_a_loop_that_stopped_before_its_flush_does_not_hold_later_lines(
     access_logger: tuple[logging.Logger, io.StringIO],
 ) -> None:
     logger, stream = access_logger
-    own_handler_only(logger)
-    fast = fast_access_log(logger)
-    assert fast is not None
+    fast = fast_log_of(logger)
     stopped = asyncio.new_event_loop()
     fast.flush_scheduled, fast.flush_loop = True, stopped  # as a loop that stopped with the flush still due
     stopped.close()

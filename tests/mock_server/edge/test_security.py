@@ -17,7 +17,7 @@ from fal_mock.mock_server import cli
 from fal_mock.mock_server.redaction import redact_query
 from starlette.applications import Starlette
 
-from tests.support import AUTH, ServeProcess, data_uri, png_bytes
+from tests.support import AUTH, FakeServe, ServeProcess, data_uri, install_fake_serve, png_bytes
 
 MINIMAX = "fal-ai/minimax-video/image-to-video"
 BASE = "http://127.0.0.1:8000"
@@ -30,22 +30,9 @@ SECRETS = (SECRET_KEY, "sekrit-key-value-123", "hook-pass-789", "hook-token-abc"
 
 
 # --- loopback by default; beyond it, a token or an explicit --insecure-control -------------------------------
-class FakeServe:
-    """Stands in for server.serve: records where run_serve would have listened."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-
-    async def __call__(self, app: Any, **kwargs: Any) -> None:
-        self.calls.append(kwargs)
-        app.state.mock.close()
-
-
 @pytest.fixture
 def fake_serve(monkeypatch: pytest.MonkeyPatch) -> FakeServe:
-    fake = FakeServe()
-    monkeypatch.setattr("fal_mock.mock_server.edge.server.serve", fake)
-    return fake
+    return install_fake_serve(monkeypatch)
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fal_mock.mock_server import cli, create_app
 from fal_mock.mock_server.edge.forwarded import ForwardedHeaders
 from fal_mock.mock_server.edge.server import TLSFiles, loop_factory, uvicorn_config
+
+from tests.support import FakeServe, install_fake_serve
 
 
 def test_the_loop_is_uvloop_where_installed() -> None:
@@ -34,23 +35,9 @@ def test_without_uvloop_the_loop_is_asyncio(monkeypatch: pytest.MonkeyPatch) -> 
         loop.close()
 
 
-class FakeServe:
-    """Stands in for server.serve: records the options run_serve would have served with."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-
-    async def __call__(self, app: Any, **kwargs: Any) -> None:
-        self.calls.append(kwargs)
-        app.state.mock.close()
-
-
 @pytest.fixture
 def fake_serve(monkeypatch: pytest.MonkeyPatch) -> FakeServe:
-    fake = FakeServe()
-    monkeypatch.setattr("fal_mock.mock_server.edge.server.serve", fake)
-    monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
-    return fake
+    return install_fake_serve(monkeypatch)
 
 
 def test_uvicorn_options_in_uvicorns_spelling_reach_the_server(fake_serve: FakeServe, tmp_path: Path) -> None:

@@ -191,8 +191,11 @@ async def submit(request: Request) -> Response:
         job = mock.queue.submit(submission)
     else:  # a persistent store commits to disk: keep that off the event loop
         job = await asyncio.to_thread(mock.queue.submit, submission)
-    if generated_at_submit(job.progression) and not job.finished and job.final_outcome() is None:
-        await mock.runner.wait(job.request_id)  # immediate / polls:N: the output exists before anyone can look
+    if generated_at_submit(job.progression) and not job.finished:
+        # immediate / polls:N: the output exists before anyone can look — and its job has heard of it (an
+        # outcome the runner has stored but not yet announced leaves the job unfinished: the runner still
+        # holds it as pending, and wait() returns once it is announced)
+        await mock.runner.wait(job.request_id)
         job = mock.queue.find(job.request_id)
     body = submit_body(job, bases(request), mock.queue.queue_position(job))
     return fal_json(body, contract="queue/submit-response", check=mock.settings.check_contracts,

@@ -476,7 +476,7 @@ async def test_image_errors_become_422_entries(client: httpx.AsyncClient) -> Non
     tiny = data_uri(png_bytes((4, 4)))
     body = await submit(client, MINIMAX, {"prompt": "p", "image_url": tiny})
     result = await client.get(body["response_url"])
-    assert result.status_code == 422
+    assert result.status_code == 422, (result.text, body, (await client.get(body["status_url"])).text)
     entry = result.json()["detail"][0]
     assert (entry["type"], entry["loc"]) == ("image_too_small", ["body", "image_url"])
     assert entry["ctx"]["min_width"] == 16

@@ -179,6 +179,9 @@ class Settings:
     #: Bytes of whole generated outputs (body and file bytes) kept for repeated inputs (same endpoint, input and
     #: input bytes → the same output without generating it again); least recently used dropped; 0 = off.
     output_cache_bytes: int = 32 * MiB
+    #: Bytes of validated inputs kept for repeated inputs (an input seen before is not validated again; inputs
+    #: whose JSON exceeds 64 KiB are never kept); least recently used dropped; 0 = off.
+    validated_input_cache_bytes: int = 4 * MiB
     #: Seconds one webhook delivery attempt may take (fal: 15 s; 0 = no limit).
     webhook_timeout_seconds: float = 15.0
     #: Bytes of a receiver's answer kept as the attempt's ``response_body``; the rest is never read.

@@ -477,10 +477,8 @@ class FileStore:
         ``sha256``: the bytes' digest when the caller knows it (a cached output's); if that blob is held,
         only a reference is added — the bytes are neither copied nor hashed again.
         """
-        if sha256 is not None:
-            with self._write() as txn:
-                if self._add_known_ref(txn, sha256, len(data)):
-                    return sha256
+        if sha256 is not None and self.ref_held_blob(sha256, len(data)):
+            return sha256
         sink = self.sink()
         try:
             sink.write(data)
@@ -502,10 +500,11 @@ class FileStore:
         exists = txn.conn.execute("SELECT 1 FROM blobs WHERE sha = ?", (sha,)).fetchone()
         return 0 if exists else size
 
-    def holds_blob(self, sha: str) -> bool:
-        """Whether the bytes of ``sha`` are stored (some file or inline result references them)."""
-        with self._lock:
-            return self._conn.execute("SELECT 1 FROM blobs WHERE sha = ?", (sha,)).fetchone() is not None
+    def ref_held_blob(self, sha: str, size: int) -> bool:
+        """One more reference to the held blob ``sha`` of ``size`` bytes (an inline result); False (nothing
+        changed) if those bytes are not stored."""
+        with self._write() as txn:
+            return self._add_known_ref(txn, sha, size)
 
     def release_blob(self, sha: str) -> None:
         with self._write() as txn:
@@ -559,7 +558,7 @@ class FileStore:
         the new file points at it without the bytes being copied or hashed again.
         """
         if sha256 is not None and key is None:
-            stored = self._put_known(sha256, len(data), file_name=file_name, content_type=content_type,
+            stored = self.put_held(sha256, len(data), file_name=file_name, content_type=content_type,
                                      namespace=namespace, expires_at=expires_at, origin=origin)  # fmt: skip
             if stored is not None:
                 return stored
@@ -612,9 +611,10 @@ class FileStore:
         finally:
             sink.discard()
 
-    def _put_known(self, sha: str, size: int, *, file_name: str, content_type: str, namespace: str,
-                   expires_at: float | None, origin: str) -> StoredFile | None:  # fmt: skip
-        """A new file over the held blob ``sha`` (nothing grows, so nothing is evicted); None if it is not held."""
+    def put_held(self, sha: str, size: int, *, file_name: str, content_type: str, namespace: str = "",
+                 expires_at: float | None = None, origin: str = "upload") -> StoredFile | None:  # fmt: skip
+        """A new file over the held blob ``sha`` of ``size`` bytes, copying nothing (nothing grows, so nothing
+        is evicted); None (nothing stored) if those bytes are not held."""
         if size > self.max_file_bytes:
             raise FileTooLarge(size, self.max_file_bytes)
         with self._write() as txn:

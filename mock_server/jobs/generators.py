@@ -74,7 +74,8 @@ class Generator(Protocol):
         """Whether generating would be bookkeeping only (cached output, small inline input): a hint."""
 
     def cached_output(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> Generated:
-        """The output :meth:`generate` would give, from the cache alone; raises :class:`NotCached` otherwise."""
+        """The output :meth:`generate` would give, when producing it is bookkeeping (:meth:`cached` would say
+        so); raises :class:`NotCached` otherwise."""
 
 
 def image_limits(settings: Settings) -> ImageLimits:
@@ -152,15 +153,15 @@ class OutputCache:
         with self._lock:
             return (endpoint_id, canonical) in self._inputs
 
-    def get(self, key: OutputKey) -> Generated | None:
-        """The cached output of ``key`` (a body of its own), or None."""
+    def get(self, key: OutputKey, *, counted: bool = True) -> Generated | None:
+        """The cached output of ``key`` (a body of its own), or None; ``counted``: in :attr:`hits` / :attr:`misses`."""
         with self._lock:
             found = self._items.get(key)
             if found is None:
-                self.misses += 1
+                self.misses += counted
                 return None
             self._items.move_to_end(key)
-            self.hits += 1
+            self.hits += counted
         body_text, files, log_lines, _ = found
         return Generated(json.loads(body_text), files, log_lines)
 

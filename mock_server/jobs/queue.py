@@ -3,7 +3,8 @@
 What fal does (protocol reference §1.4–§1.9, §3.6), as the core sees it:
 
 * :meth:`JobQueue.submit` stores a job and always succeeds — invalid input is found "in the
-  runner" (validated once, here, and kept on the job; the job completes with the 422) — unless
+  runner" (validated once, here, and kept on the job; the job completes with the 422; an input
+  seen before is answered from :attr:`JobQueue.validated`, ``validated_input_cache_bytes``) — unless
   the mock's ``max_queue_size`` (:class:`~.errors.QueueFull`) or the submit's
   ``fal_max_queue_length`` (:class:`~.errors.QueueLengthReached`) says no;
 * :meth:`JobQueue.read` answers status polls, status-stream ticks and result fetches from the
@@ -17,7 +18,9 @@ When a job moves is :mod:`.progression`'s decision; this module applies it.  Who
 
 * the **runner** is asked for a job's output with :meth:`~.runner.Runner.request` (at submit
   for client-driven progressions, when the job starts otherwise) and reports back through
-  :meth:`JobQueue.outcome_ready`;
+  :meth:`JobQueue.outcome_ready` — except when the output is bookkeeping (a cached output over
+  bytes already stored): then :meth:`~.runner.Runner.outcome_now` hands it over at submit and the
+  job is stored with it in one write (an ``immediate`` job already COMPLETED);
 * every job that becomes COMPLETED is announced to the queue's **completion subscribers**
   (:class:`CompletionSubscriber`: the webhook dispatcher), in :meth:`_announce` — the one place;
 * **faults** queued for jobs are asked once, at submit (:class:`JobFaults`).
@@ -51,6 +54,7 @@ from .errors import (
 from .model import Job, JobState, Origin, Outcome, later
 from .progression import RealisticPlan, Step, plan_realistic
 from .runner import Runner, failure_outcome
+from .validation import ValidatedMemo
 
 log = logging.getLogger("fal_mock.queue")
 #: Log lines shown while a job is IN_PROGRESS (the rest appear when it completes).
@@ -86,6 +90,8 @@ class Submission:
     origin: Origin
     #: Why the body is not JSON (then ``arguments`` is None).
     body_error: str | None = None
+    #: The JSON text ``arguments`` were parsed from (the request body), if any: a repeated text is validated once.
+    arguments_json: bytes | None = None
     namespace: str = ""
     priority: str = "normal"
     runner_hint: str | None = None
@@ -117,6 +123,8 @@ class JobQueue:
         self.runner = runner
         self.faults = faults
         self.completion_subscribers = tuple(completion_subscribers)
+        #: Validated inputs of repeated inputs (``validated_input_cache_bytes``): each input is validated once.
+        self.validated = ValidatedMemo(settings.validated_input_cache_bytes)
 
     # --- submit ------------------------------------------------------------------------------
     def create(self, submission: Submission, *, mode: str = "queue") -> Job:
@@ -149,7 +157,7 @@ class JobQueue:
             planned_inference_seconds=_between(endpoint.inference_seconds, settings, request_id, "inference"),
         )
         try:
-            job.inputs = validate_input(endpoint, submission.arguments, submission.body_error)
+            job.inputs = validate_input(endpoint, submission, self.validated)
         except FalError as error:
             job.forced_outcome = failure_outcome(error, [(f"Request failed: {error.summary()[0]}", "ERROR")])
         forced = self.faults.outcome_for_new_job(job)
@@ -169,8 +177,21 @@ class JobQueue:
         job = self.create(submission)
         if progression.generated_at_submit(job.progression) and job.final_outcome() is None:
             job.render_wanted = True
-        self.store.add_job(job)
-        if job.render_wanted:
+            outcome = self.runner.outcome_now(job)  # bookkeeping (a cached output): the job is stored with it
+            if outcome is not None:
+                job.outcome, job.rendered_at = outcome, self.clock.now()
+        if job.final_outcome() is not None and (step := progression.next_step(job, self.clock.now())) is not None:
+            self._apply(job, step)  # immediate: COMPLETED before anyone can look, in the job's one write
+        try:
+            self.store.add_job(job)
+        except BaseException:
+            self.runner.release(job.outcome)
+            raise
+        if job.finished:  # stored as it is: nothing moves it any more
+            self._announce([job])
+            self.prune()
+            return job
+        if job.render_wanted and job.outcome is None:
             self.runner.request(job, urgent=True, on_ready=self.outcome_ready)
         self.settle([job.request_id])
         self.prune()
@@ -485,11 +506,15 @@ def _runners_free_at(jobs: Iterable[Job], plans: dict[str, RealisticPlan], now: 
     return {key: (min(found) if len(found) >= runners else None) for key, found in ends.items()}
 
 
-def validate_input(endpoint: Endpoint, arguments: Any, body_error: str | None) -> dict[str, Any]:
-    """The validated arguments with defaults (raises ModelError with fal's 422 entries)."""
-    if body_error is not None:
-        raise ModelError([entry(["body"], "JSON decode error", "json_invalid", ctx={"error": body_error})])
-    return endpoint.validate(arguments)
+def validate_input(endpoint: Endpoint, submission: Submission, memo: ValidatedMemo | None = None) -> dict[str, Any]:
+    """The submission's validated arguments with defaults (raises ModelError with fal's 422 entries); ``memo``:
+    answered from it when the same JSON text validated before."""
+    if submission.body_error is not None:
+        error = submission.body_error
+        raise ModelError([entry(["body"], "JSON decode error", "json_invalid", ctx={"error": error})])
+    if memo is not None and submission.arguments_json is not None:
+        return memo.validate(endpoint.input_validator, submission.arguments, submission.arguments_json)
+    return endpoint.validate(submission.arguments)
 
 
 def _between(bounds: tuple[float, float], settings: Settings, request_id: str, kind: str) -> float:

@@ -36,12 +36,12 @@ from typing import Any
 
 from ..clock import Clock
 from ..files.errors import StorageError
-from ..files.store import FileStore
+from ..files.store import FileStore, StoredFile
 from ..persistence.protocol import StateStore
 from ..settings import Settings
 from .endpoints import EndpointRegistry
 from .errors import FalError, ModelError, RequestError, entry
-from .generators import Generated, Generator, NotCached
+from .generators import Generated, GeneratedFile, Generator, NotCached
 from .inputs import check_namespace
 from .model import Job, Outcome, OutputFile
 
@@ -233,6 +233,31 @@ class Runner:
         with contextlib.suppress(concurrent.futures.InvalidStateError):  # close() may have resolved it meanwhile
             pending[1].set_result(None)
 
+    def outcome_now(self, job: Job) -> Outcome | None:
+        """The outcome of a new job that is not stored yet, when producing it is bookkeeping (a validation failure,
+        or the generator's cached output over bytes still stored: see :meth:`_cheap`); None when it is not (ask
+        with :meth:`request`).
+
+        The queue stores such a job with its outcome in one write: nobody else can see it before, so no
+        claim, no pending entry and no report are needed.  (Pass the output's files on, or :meth:`release` them.)
+        """
+        if self._closed:
+            return None
+        try:
+            return self._execute_guarded(job, cached_only=True)
+        except NotCached:
+            return None
+
+    def _execute_guarded(self, job: Job, *, cached_only: bool) -> Outcome:
+        """:meth:`execute`, where a bug becomes the job's 500 (it completes, never stays stuck); NotCached passes."""
+        try:
+            return self.execute(job, cached_only=cached_only)
+        except Exception as error:
+            if cached_only and isinstance(error, NotCached):
+                raise  # not a bug: the threads take it (see _run)
+            log.exception("fal-mock failed to generate %s", job.request_id)
+            return failure_outcome(RequestError("runner_server_error", f"fal-mock failed to generate: {error!r}"))
+
     def _generate_stored(self, request_id: str, *, cached_only: bool = False) -> None:
         now = time.time()
         if not self._store.claim(request_id, self.owner, now, now + self._settings.generation_lease_seconds):
@@ -240,13 +265,7 @@ class Runner:
         job = self._store.get_job(request_id)
         if job is None or job.final_outcome() is not None:
             return
-        try:
-            outcome = self.execute(job, cached_only=cached_only)
-        except Exception as error:  # a bug: the job still completes (with a 500), never stays stuck
-            if cached_only and isinstance(error, NotCached):
-                raise  # not a bug: the threads take it (see _run)
-            log.exception("fal-mock failed to generate %s", request_id)
-            outcome = failure_outcome(RequestError("runner_server_error", f"fal-mock failed to generate: {error!r}"))
+        outcome = self._execute_guarded(job, cached_only=cached_only)
         with self._store.transaction():
             current = self._store.get_job(request_id)
             if current is None or current.outcome is not None:
@@ -279,12 +298,11 @@ class Runner:
             check_namespace(self._files, job.inputs, job.namespace)  # another namespace's files are not ours
             if cached_only:
                 generated = self._generator.cached_output(endpoint, job.inputs)
-                if not all(item.sha256 and self._files.holds_blob(item.sha256) for item in generated.files):
-                    raise NotCached(job.request_id)
             else:
                 generated = self._generator.generate(endpoint, job.inputs, own_hosts=set(job.origin.own_hosts))
             lines.extend(generated.log_lines)
-            return self._store_output(job, generated, inline=endpoint.returns_data_uri(job.inputs), lines=lines)
+            return self._store_output(job, generated, inline=endpoint.returns_data_uri(job.inputs), lines=lines,
+                                      held_only=cached_only)  # fmt: skip
         except FalError as error:
             lines.append((f"Request failed: {error.summary()[0]} ({error.summary()[1]})", "ERROR"))
             return failure_outcome(error, lines)
@@ -292,22 +310,22 @@ class Runner:
             lines.append((f"Could not store the output: {error}", "ERROR"))
             return failure_outcome(RequestError("runner_server_error", f"fal-mock storage: {error}"), lines)
 
-    def _store_output(self, job: Job, generated: Generated, *, inline: bool, lines: list[tuple[str, str]]) -> Outcome:
+    def _store_output(self, job: Job, generated: Generated, *, inline: bool, lines: list[tuple[str, str]],
+                      held_only: bool = False) -> Outcome:  # fmt: skip
+        """The outcome of ``generated`` with its files stored; ``held_only``: each file only as one more reference to
+        bytes already stored (a cached output's), else :class:`NotCached` — storing then copies nothing."""
         stored: list[OutputFile] = []
         result_bytes = len(json.dumps(generated.body, separators=(",", ":"), default=str))
         try:
             for item in generated.files:
                 if inline:
-                    sha = self._files.put_blob(item.data, sha256=item.sha256)
+                    sha = self._store_blob(job, item, held_only)
                     stored.append(OutputFile(item.path, sha, len(item.data), item.content_type, item.file_name,
                                              None, dict(item.facts)))  # fmt: skip
                     lines.append((f"Returning {item.file_name} inline as a data URI ({len(item.data)} bytes)", "INFO"))
                     result_bytes += (len(item.data) * 4) // 3 + 64
                 else:
-                    lifetime = job.output_lifetime
-                    placed = self._files.put(item.data, file_name=item.file_name, content_type=item.content_type,
-                                             namespace=job.namespace, origin="output", sha256=item.sha256,
-                                             expires_at=None if lifetime is None else self._files.now() + lifetime)
+                    placed = self._store_file(job, item, held_only)
                     stored.append(OutputFile(item.path, placed.sha256, placed.size, item.content_type, item.file_name,
                                              placed.key, dict(item.facts)))  # fmt: skip
                     lines.append((f"Uploaded {item.file_name} to the CDN as {placed.key} ({placed.size} bytes)",
@@ -318,6 +336,31 @@ class Runner:
             raise
         return Outcome(status_code=200, body=generated.body, files=tuple(stored), result_bytes=result_bytes,
                        log_lines=tuple(lines))  # fmt: skip
+
+    def _store_blob(self, job: Job, item: GeneratedFile, held_only: bool) -> str:
+        """An inline output's bytes as a blob (its SHA-256); ``held_only``: a reference to held bytes, or NotCached."""
+        if not held_only:
+            return self._files.put_blob(item.data, sha256=item.sha256)
+        if item.sha256 is None or not self._files.ref_held_blob(item.sha256, len(item.data)):
+            raise NotCached(job.request_id)
+        return item.sha256
+
+    def _store_file(self, job: Job, item: GeneratedFile, held_only: bool) -> StoredFile:
+        """An output file on the CDN (a key of its own); ``held_only``: over held bytes, or NotCached."""
+        lifetime = job.output_lifetime
+        expires_at = None if lifetime is None else self._files.now() + lifetime
+        if not held_only:
+            return self._files.put(item.data, file_name=item.file_name, content_type=item.content_type,
+                                   namespace=job.namespace, origin="output", sha256=item.sha256,
+                                   expires_at=expires_at)  # fmt: skip
+        held = None
+        if item.sha256 is not None:
+            held = self._files.put_held(item.sha256, len(item.data), file_name=item.file_name,
+                                        content_type=item.content_type, namespace=job.namespace, origin="output",
+                                        expires_at=expires_at)  # fmt: skip
+        if held is None:
+            raise NotCached(job.request_id)
+        return held
 
     # --- upkeep ---------------------------------------------------------------------------
     def renew_claims(self) -> None:

@@ -20,6 +20,9 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -67,6 +70,68 @@ def validate_with(validator: Any, arguments: Any) -> dict[str, Any]:
             unique.setdefault((tuple(found.loc), found.type), found)
         raise ModelError(list(unique.values()))
     return _with_defaults(schema, coerced)
+
+
+class ValidatedMemo:
+    """Validated arguments of JSON texts seen before, so a repeated input is not validated again (thread-safe).
+
+    :func:`validate_with` is a pure function of the validator and the arguments, so its result can be kept:
+    keyed by the validator and the JSON text the arguments were parsed from (a request body), kept as JSON
+    text and parsed for every hit — each job gets values of its own.  Only inputs that validate are kept (a
+    refusal is rebuilt with its entries every time); a text longer than ``max_entry_bytes`` is never kept.
+    Bounded in bytes (the memory of the key and value text, ``max_bytes``), least recently used dropped;
+    0 turns it off.
+    """
+
+    def __init__(self, max_bytes: int, max_entry_bytes: int = 64 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = max_entry_bytes
+        #: (id of the validator, source text) → (validated JSON text, the validator kept alive, size in bytes)
+        self._items: OrderedDict[tuple[int, bytes], tuple[str, Any, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @property
+    def total_bytes(self) -> int:
+        with self._lock:
+            return self._bytes
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def validate(self, validator: Any, arguments: Any, source: bytes) -> dict[str, Any]:
+        """:func:`validate_with` of ``arguments`` (parsed from the JSON text ``source``), from the memo when
+        that text passed this validator before."""
+        if self.max_bytes <= 0 or len(source) > self.max_entry_bytes:
+            return validate_with(validator, arguments)
+        key = (id(validator), source)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None and found[1] is validator:
+                self._items.move_to_end(key)
+                validated: dict[str, Any] = json.loads(found[0])
+                return validated
+        validated = validate_with(validator, arguments)
+        try:
+            value = json.dumps(validated, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):  # a default the contract holds that JSON cannot say: not kept
+            return validated
+        self._keep(key, value, validator, sys.getsizeof(source) + sys.getsizeof(value))
+        return validated
+
+    def _keep(self, key: tuple[int, bytes], value: str, validator: Any, size: int) -> None:
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[2]
+            self._items[key] = (value, validator, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (_, _, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped
 
 
 def _properties(schema: Mapping[str, Any]) -> Mapping[str, Any]:

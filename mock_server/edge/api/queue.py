@@ -169,6 +169,7 @@ async def read_submission(request: Request, mock: MockServices, endpoint_id: str
         arguments=arguments,
         origin=bases(request).origin,
         body_error=body_error,
+        arguments_json=raw if body_error is None and arguments is not None and raw.strip() else None,
         namespace=namespace(request),
         priority=_priority(request),
         runner_hint=request.headers.get("x-fal-runner-hint"),
@@ -186,7 +187,7 @@ async def submit(request: Request) -> Response:
     mock = services(request)
     submission = await read_submission(request, mock, request.path_params["endpoint"])
     if mock.settings.strict_submit:  # the runner's 422, at submit
-        validate_input(submission.endpoint, submission.arguments, submission.body_error)
+        validate_input(submission.endpoint, submission, mock.queue.validated)
     if mock.store.run_id == "memory":
         job = mock.queue.submit(submission)
     else:  # a persistent store commits to disk: keep that off the event loop

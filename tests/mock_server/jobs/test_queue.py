@@ -9,6 +9,7 @@ end, go to the runner's threads (the tests then wait on the runner, never on tim
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +129,71 @@ def test_immediate_is_done_at_submit_with_the_generators_output(core: Core) -> N
     assert ("fake generator ran", "INFO") in outcome.log_lines
     assert core.completed == [job.request_id]  # announced once, however often it is read
     assert core.queue.logs(seen)[-1]["message"] == outcome.log_lines[-1][0]
+
+
+def test_an_immediate_job_with_a_cached_output_is_stored_completed_without_the_runner(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its output is bookkeeping: it is stored COMPLETED, with the same moments a runner-made one gets."""
+    asked: list[str] = []
+    monkeypatch.setattr(core.runner, "request", lambda job, **_: asked.append(job.request_id))
+    job = core.submit("immediate")
+    assert asked == []
+    assert core.runner.pending() == []
+    stored = core.fetch(job)
+    assert stored.state is JobState.COMPLETED
+    assert stored.started_at == stored.completed_at == stored.submitted_at
+    assert stored.rendered_at == core.clock.now()
+    assert stored.check_at is None
+    assert stored.inputs is None  # final: nothing reads them any more
+    assert stored.result_expires_at == stored.completed_at + core.queue.settings.result_ttl_seconds
+    outcome = stored.final_outcome()
+    assert outcome is not None
+    assert outcome.body == {"echo": "a cat"}
+    assert core.completed == [job.request_id]  # announced once
+
+
+def test_an_output_that_is_not_cached_still_goes_to_the_runner(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(core.generator, "cached", lambda endpoint, inputs: False)
+    job = core.submit("immediate")
+    assert core.runner.wait_blocking(job.request_id, 30)  # generated on a runner thread
+    assert core.poll(job).state is JobState.COMPLETED
+    assert core.generator.calls == ["a cat"]
+    assert core.completed == [job.request_id]
+
+
+def test_a_polls_job_gets_its_cached_output_at_submit_and_still_moves_with_reads(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core.runner, "request", lambda job, **_: pytest.fail("the runner was asked"))
+    job = core.submit("polls:1")
+    assert job.state is JobState.IN_QUEUE
+    assert core.fetch(job).outcome is not None
+    assert [core.poll(job).state for _ in range(3)] == [JobState.IN_QUEUE, JobState.IN_PROGRESS, JobState.COMPLETED]
+    assert core.completed == [job.request_id]
+
+
+@pytest.mark.parametrize("budget", [4 << 20, 0])
+def test_a_repeated_input_is_validated_once(make_core: Callable[..., Core], monkeypatch: pytest.MonkeyPatch,
+                                            budget: int) -> None:  # fmt: skip
+    from fal_mock.mock_server.jobs import endpoints, validation
+
+    runs: list[Any] = []
+    real = validation.validate_with
+
+    def counted(validator: Any, arguments: Any) -> dict[str, Any]:
+        runs.append(arguments)
+        return real(validator, arguments)
+
+    monkeypatch.setattr(validation, "validate_with", counted)
+    monkeypatch.setattr(endpoints, "validate_with", counted)
+    core = make_core(validated_input_cache_bytes=budget)
+    body = json.dumps(GOOD).encode()
+    jobs = [core.submit("immediate", json.loads(body), arguments_json=body) for _ in range(3)]
+    assert len(runs) == (1 if budget else 3)
+    core.submit("immediate")  # arguments without their text (an in-process caller's): validated every time
+    assert len(runs) == (2 if budget else 4)
+    assert all(core.fetch(job).final_outcome().body == {"echo": "a cat"} for job in jobs)  # type: ignore[union-attr]
 
 
 def test_polls_n_moves_with_status_reads_only(core: Core) -> None:

@@ -129,6 +129,38 @@ async def test_strict_submit_rejects_at_submit(make_app: Callable[..., Starlette
         assert response.json()["detail"][0]["loc"] == ["body", "prompt"]
 
 
+@pytest.mark.parametrize("strict", [False, True])
+async def test_a_repeated_body_is_validated_once(make_app: Callable[..., Starlette], monkeypatch: pytest.MonkeyPatch,
+                                                 strict: bool) -> None:  # fmt: skip
+    """The same body again: answered from the memo of validated inputs, with the same job inputs (and 422s stay)."""
+    from fal_mock.mock_server.jobs import validation
+
+    runs: list[Any] = []
+    real = validation.validate_with
+
+    def counted(validator: Any, arguments: Any) -> dict[str, Any]:
+        runs.append(arguments)
+        return real(validator, arguments)
+
+    monkeypatch.setattr(validation, "validate_with", counted)
+    app = make_app(strict_submit=strict)
+    async with http(app) as client:
+        first, second = await submit(client), await submit(client)
+        assert len(runs) == 1
+        jobs = [app.state.mock.queue.find(body["request_id"]) for body in (first, second)]
+        assert jobs[0].arguments == jobs[1].arguments == GOOD
+        results = [(await client.get(body["response_url"])).json() for body in (first, second)]
+        assert results[0]["video"]["url"] != results[1]["video"]["url"]  # each job its own file
+        for _ in range(2):
+            response = await client.post(f"{QUEUE}/{MINIMAX}", json={"image_url": IMAGE})
+            if strict:
+                assert response.status_code == 422
+            else:
+                refused = await client.get(response.json()["response_url"])
+                assert refused.status_code == 422
+        assert len(runs) == 3
+
+
 # --- 4. every key the Python client indexes is present -------------------------------------
 async def test_every_state_carries_the_keys_python_indexes(make_app: Callable[..., Starlette]) -> None:
     async with http(make_app(progression="polls:2")) as client:

@@ -11,7 +11,6 @@ share a store never hand out the same id).
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 
 def uuid7_like(timestamp: float, seed: int, kind: str, sequence: int) -> str:
@@ -21,7 +20,8 @@ def uuid7_like(timestamp: float, seed: int, kind: str, sequence: int) -> str:
     rand_a = int.from_bytes(digest[:2], "big") & 0x0FFF
     rand_b = int.from_bytes(digest[2:10], "big") & ((1 << 62) - 1)
     value = (millis << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b
-    return str(uuid.UUID(int=value))
+    text = f"{value:032x}"  # what str(uuid.UUID(int=value)) gives, without building the UUID
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def short_token(seed: int, kind: str, sequence: int, length: int = 21) -> str:

@@ -1,7 +1,7 @@
-"""The hot path: status polls and result fetches go straight to their route, past Starlette's routing layers.
+"""The hot path: submits, status polls and result fetches go straight to their route, past Starlette's routing.
 
-A polling client repeats two requests — ``GET .../requests/{id}/status`` and ``GET .../requests/{id}`` —
-many times per job; everything else is rare.  Through Starlette those two cross the exception
+A client repeats three requests — ``POST /{endpoint}``, then ``GET .../requests/{id}/status`` and
+``GET .../requests/{id}`` many times per job; everything else is rare.  Through Starlette those cross the exception
 middleware, the top router, the service dispatch, the queue's router (trying routes in turn) and the
 route's request/response wrapper: ~40% of a status poll's time in the app, measured
 (``benchmarks/bench_protocol.py``).  :class:`HotPath` answers them with the **same route objects** of
@@ -14,7 +14,9 @@ Rules:
   request only takes the hot path when no fault is queued;
 * a request takes it only if the service dispatch sends it to the queue service and one of the hot
   routes matches it *fully* (path and method); anything else — a trailing slash, ``HEAD``, another
-  route, the proxy — goes the long way, so no URL behaves differently;
+  route, the proxy — goes the long way, so no URL behaves differently.  A ``POST`` takes it when the
+  first queue route that takes ``POST`` and matches its path is the submit route — the one Starlette's
+  router would pick (the long form's ``POST`` routes come before it and keep the long way);
 * errors: the exception handlers the app registered (:func:`.app.create_app`) answer, looked up by
   the exception's class as Starlette's exception middleware does; an exception without one
   propagates to Starlette's server-error middleware (a 500), as on the long way.
@@ -25,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from starlette.convertors import StringConvertor
+from starlette.convertors import PathConvertor, StringConvertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
@@ -39,6 +41,8 @@ from .routes import QUEUE_ROUTES, SERVICE_KEY, ServiceDispatch, route_path
 MAX_REMEMBERED_KEYS = 256
 #: The routes of :data:`.routes.QUEUE_ROUTES` the hot path serves (their path templates).
 HOT_PATHS = ("/{owner}/{alias}/requests/{request_id}/status", "/{owner}/{alias}/requests/{request_id}")
+#: The submit route of :data:`.routes.QUEUE_ROUTES` (``POST``), served when the router would pick it.
+SUBMIT_PATH = "/{endpoint:path}"
 
 ExceptionHandler = Callable[[Request, Exception], Response]
 
@@ -53,6 +57,12 @@ class HotPath:
         for route in self.routes:  # the shortcut in :meth:`match` relies on it
             assert route.methods == {"GET", "HEAD"}
             assert all(type(convertor) is StringConvertor for convertor in route.param_convertors.values())
+        #: The queue routes taking ``POST``, in the router's order: the first whose path matches is Starlette's pick.
+        self.post_routes = tuple(item for item in QUEUE_ROUTES
+                                 if isinstance(item, AccessRoute) and "POST" in (item.methods or ()))  # fmt: skip
+        self.submit = by_path[SUBMIT_PATH]
+        assert self.post_routes[-1] is self.submit  # a catch-all: every POST path reaches it
+        assert all(type(convertor) is PathConvertor for convertor in self.submit.param_convertors.values())
         #: What Starlette's exception middleware would handle (500 and ``Exception`` are the server-error layer's).
         self.handlers = {kind: handler for kind, handler in exception_handlers.items() if kind not in (500, Exception)}
         #: ``Authorization`` values that passed the key check (the app's settings never change), so a poller's
@@ -61,15 +71,22 @@ class HotPath:
 
     def match(self, scope: Scope) -> tuple[AccessRoute, Scope] | None:
         """The hot route answering ``scope`` and the scope it sees, or None (take the long way)."""
-        if scope["method"] != "GET":
+        method = scope["method"]
+        if method == "GET":
+            routes = self.routes
+        elif method == "POST":
+            routes = self.post_routes
+        else:
             return None
         found, child = self.dispatch.matches(scope)
         if found is not Match.FULL or child[SERVICE_KEY] is not Service.QUEUE:
             return None
         path = route_path({"path": scope["path"], "root_path": child.get("root_path", scope.get("root_path", ""))})
-        for route in self.routes:  # what ``Route.matches`` does for a GET route whose parameters are strings
+        for route in routes:  # what ``Route.matches`` does for these routes (string and path parameters: unconverted)
             matched = route.path_regex.match(path)
             if matched is not None:
+                if method == "POST" and route is not self.submit:
+                    return None  # the long form's POST: the long way
                 # the scope the route sees, as Starlette's routers would leave it (they update it in place too)
                 scope.update(child)
                 scope["endpoint"] = route.endpoint

@@ -16,11 +16,12 @@ over four modules:
   directory can check them and nobody else can forge them);
 * :mod:`.errors` — the errors all of them raise.
 
-Where things live.  The index (files, blob reference counts, multipart sessions,
-counters) is always SQLite: ``:memory:`` by default, ``<data_dir>/files.sqlite3``
-in WAL mode when ``Settings.data_dir`` is set, so several worker processes share
-one store (writes take ``BEGIN IMMEDIATE``; each process serialises its own
-threads on one connection).  Blob bytes are placed (and removed) inside the index
+Where things live.  The index (files, blob reference counts, multipart sessions) is
+always SQLite: ``:memory:`` by default, ``<data_dir>/files.sqlite3`` in WAL mode when
+``Settings.data_dir`` is set, so several worker processes share one store (writes take
+``BEGIN IMMEDIATE``; each process serialises its own threads on one connection).  The
+counters behind keys live with it in the shared database, and in Python in a private
+in-memory one.  Blob bytes are placed (and removed) inside the index
 transaction, so a reader never sees a file whose bytes are not there.
 This file store is self-contained: the job store keeps its own database.
 
@@ -309,9 +310,12 @@ class FileStore:
         self._lock = threading.RLock()
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self._blobs: Blobs
+        #: The counters of an in-memory store (see :meth:`_next`); None: in the database, shared by processes.
+        self._counters: dict[str, int] | None = None
         if self.data_dir is None:
             self._blobs = MemoryBlobs()
             database = ":memory:"
+            self._counters = {}
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._blobs = DiskBlobs(self.data_dir)
@@ -383,8 +387,13 @@ class FileStore:
         with self._lock:
             return list(self._conn.execute(sql, params).fetchall())
 
-    @staticmethod
-    def _next(conn: sqlite3.Connection, name: str) -> int:
+    def _next(self, conn: sqlite3.Connection, name: str) -> int:
+        """The next value of counter ``name`` (inside a write transaction).  An in-memory store keeps its counters in
+        Python — nothing else can see its database — so a value taken in a transaction that is rolled back is not
+        given again (a gap, never a repeat)."""
+        if self._counters is not None:
+            value = self._counters[name] = self._counters.get(name, 0) + 1
+            return value
         row = conn.execute(
             "INSERT INTO counters (name, value) VALUES (?, 1) "
             "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",

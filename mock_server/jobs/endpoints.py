@@ -150,7 +150,7 @@ class Endpoint:
             raise KeyError(self.endpoint_id)
         return spec
 
-    @property
+    @cached_property
     def parsed(self) -> EndpointId:
         return EndpointId.parse(self.endpoint_id)
 

@@ -115,7 +115,7 @@ def own_addresses(request: Request) -> list[tuple[str, int]]:
 
 def _webhook_url(request: Request) -> str | None:
     """``fal_webhook``, refused when it points at this server's own control API (``/_mock``)."""
-    url = request.query_params.get("fal_webhook") or None
+    url = (request.query_params.get("fal_webhook") or None) if request.scope.get("query_string") else None
     if url is not None and targets_own_control(url, own_addresses(request)):
         raise RequestError(
             "bad_request",
@@ -126,7 +126,7 @@ def _webhook_url(request: Request) -> str | None:
 
 
 def _max_queue_length(request: Request) -> int | None:
-    raw = request.query_params.get("fal_max_queue_length")
+    raw = request.query_params.get("fal_max_queue_length") if request.scope.get("query_string") else None
     if raw is None:
         return None
     try:

@@ -1,4 +1,4 @@
-"""The hot path answers status polls and result fetches exactly as the long way through Starlette's routing does.
+"""The hot path answers submits, status polls and result fetches exactly as the long way through Starlette does.
 
 Each request is sent twice to the same app — once with the hot path, once with it switched off — and
 the two answers must match to the byte (status, headers in order, body), for every kind of answer
@@ -146,6 +146,57 @@ async def test_other_requests_take_the_long_way(ways: TwoWays) -> None:
     assert ways.hot_answers == 0
     with_logs = await ways.compare("GET", job["status_url"] + "?logs=1", hot=True)  # the same handler reads it
     assert with_logs.json()["logs"] == []
+
+
+async def test_submits_answer_alike_and_the_long_forms_posts_keep_the_long_way(make_app: AppFactory) -> None:
+    """Two apps alike (same seed, clock and pinned secret), one without the hot path: the same submits get the
+    same bytes — accepted, refused, malformed, unknown endpoints, the long form — and only submits take it."""
+    hot, slow = (make_app(progression="immediate", signing_secret="pinned") for _ in range(2))
+    slow.middleware_stack = slow.build_middleware_stack()
+    slow_gateway = slow.middleware_stack.app  # type: ignore[attr-defined]
+    assert isinstance(slow_gateway, Gateway)
+    slow_gateway.hot_path = None
+    hot.middleware_stack = hot.build_middleware_stack()
+    hot_path = hot.middleware_stack.app.hot_path  # type: ignore[attr-defined]
+    assert isinstance(hot_path, HotPath)
+    taken: list[str] = []
+    answer = hot_path.answer
+
+    async def counting(route: Any, scope: Any, receive: Any, send: Any) -> None:
+        taken.append(f"{scope['method']} {scope['path']}")
+        await answer(route, scope, receive, send)
+
+    hot_path.answer = counting  # type: ignore[method-assign]
+    rid = "019b76da-a800-7bbf-a670-15f9a5ac66de"
+    requests: list[tuple[str, dict[str, Any], bool]] = [
+        (f"{QUEUE}/{MINIMAX}", {"json": GOOD}, True),
+        (f"{QUEUE}/{MINIMAX}", {"json": GOOD}, True),  # repeated: the output cache and the validated memo answer
+        (f"{QUEUE}/{MINIMAX}", {"content": b"{not json", "headers": {"Content-Type": "application/json"}}, True),
+        (f"{QUEUE}/{MINIMAX}", {"json": {"prompt": "no image"}}, True),
+        (f"{LOCAL}/{MINIMAX}", {"json": GOOD, "headers": {"X-Fal-Mock-Namespace": "team-a"}}, True),
+        (f"{QUEUE}/{MINIMAX}", {"json": GOOD, "headers": {"Authorization": "Key no-colon"}}, True),
+        (f"{QUEUE}/{MINIMAX}", {"json": GOOD, "headers": {"Authorization": ""}}, True),
+        (f"{QUEUE}/fal-ai/no-such-model", {"json": GOOD}, True),
+        (f"{QUEUE}/{MINIMAX}/", {"json": GOOD}, True),
+        (f"{QUEUE}/fal-ai/minimax-video/requests/{rid}/cancel", {"json": {}}, True),  # a submit path, as routed
+        (f"{QUEUE}/{MINIMAX}/requests/{rid}/status", {"json": {}}, False),  # the long form: 405, the long way
+        (f"{QUEUE}/{MINIMAX}/requests/{rid}/cancel/", {"json": {}}, False),
+        (f"{QUEUE}/{MINIMAX}?fal_max_queue_length=0", {"json": GOOD}, True),
+    ]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=hot), headers=AUTH) as fast, \
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=slow), headers=AUTH) as long_way:  # fmt: skip
+        for url, options, expect_hot in requests:
+            before = len(taken)
+            got = await fast.post(url, **options)
+            assert len(taken) - before == (1 if expect_hot else 0), url
+            want = await long_way.post(url, **options)
+            assert (got.status_code, got.headers.raw, got.content) == (want.status_code, want.headers.raw,
+                                                                      want.content), url  # fmt: skip
+            if url.endswith(MINIMAX) and "json" in options and options.get("headers") is None:
+                assert got.status_code == 200, got.text
+        statuses = [(await fast.post(url, **options)).status_code for url, options, _ in requests[5:7]]
+        assert statuses == [401, 401]
+    assert all(entry.startswith("POST ") for entry in taken)
 
 
 async def test_an_unexpected_error_is_the_server_errors_500(ways: TwoWays, monkeypatch: pytest.MonkeyPatch) -> None:

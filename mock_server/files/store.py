@@ -620,8 +620,8 @@ class FileStore:
         finally:
             sink.discard()
 
-    def put_held(self, sha: str, size: int, *, file_name: str, content_type: str, namespace: str = "",
-                 expires_at: float | None = None, origin: str = "upload") -> StoredFile | None:  # fmt: skip
+    def put_held(self, sha: str, size: int, *, file_name: str, content_type: str, namespace: str,
+                 expires_at: float | None, origin: str) -> StoredFile | None:  # fmt: skip
         """A new file over the held blob ``sha`` of ``size`` bytes, copying nothing (nothing grows, so nothing
         is evicted); None (nothing stored) if those bytes are not held."""
         if size > self.max_file_bytes:

@@ -153,15 +153,16 @@ class OutputCache:
         with self._lock:
             return (endpoint_id, canonical) in self._inputs
 
-    def get(self, key: OutputKey, *, counted: bool = True) -> Generated | None:
-        """The cached output of ``key`` (a body of its own), or None; ``counted``: in :attr:`hits` / :attr:`misses`."""
+    def get(self, key: OutputKey, *, count_miss: bool = True) -> Generated | None:
+        """The cached output of ``key`` (a body of its own), or None; a hit counts in :attr:`hits`, a miss in
+        :attr:`misses` unless ``count_miss`` is False (a look before the real lookup, which counts it)."""
         with self._lock:
             found = self._items.get(key)
             if found is None:
-                self.misses += counted
+                self.misses += count_miss
                 return None
             self._items.move_to_end(key)
-            self.hits += counted
+            self.hits += 1
         body_text, files, log_lines, _ = found
         return Generated(json.loads(body_text), files, log_lines)
 

@@ -180,7 +180,8 @@ class JobQueue:
             outcome = self.runner.outcome_now(job)  # bookkeeping (a cached output): the job is stored with it
             if outcome is not None:
                 job.outcome, job.rendered_at = outcome, self.clock.now()
-        if job.final_outcome() is not None and (step := progression.next_step(job, self.clock.now())) is not None:
+        if (progression.generated_at_submit(job.progression) and job.final_outcome() is not None
+                and (step := progression.next_step(job, self.clock.now())) is not None):  # fmt: skip
             self._apply(job, step)  # immediate: COMPLETED before anyone can look, in the job's one write
         try:
             self.store.add_job(job)
@@ -415,10 +416,17 @@ class JobQueue:
 
     # --- announcing ----------------------------------------------------------------------------
     def _announce(self, completed: Iterable[Job]) -> None:
-        """Tell every completion subscriber of every job that became COMPLETED (the one place)."""
+        """Tell every completion subscriber of every job that became COMPLETED (the one place).
+
+        A subscriber that raises is logged and the others still hear: the job has completed either way, and
+        the request that completed it (a submit, a poll) must not fail for a listener's bug.
+        """
         for job in completed:
             for subscriber in self.completion_subscribers:
-                subscriber.job_completed(job)
+                try:
+                    subscriber.job_completed(job)
+                except Exception:
+                    log.exception("fal-mock: telling %r that %s completed failed", subscriber, job.request_id)
 
     # --- housekeeping --------------------------------------------------------------------------
     def prune(self) -> list[Job]:

@@ -97,7 +97,8 @@ class Runner:
         """Generate ``job``'s output (idempotent while pending; an urgent request moves it to the front).
 
         ``on_ready(request_id)`` is called (on a runner thread, or here) once the outcome is stored.
-        A job whose output is cheap bookkeeping (cached, small inline input) is done here and now.
+        A job whose output is cheap bookkeeping (cached, small inline input) is done here and now — for a new
+        job the queue asks :meth:`outcome_now` first, so this serves jobs already stored (a restart, a push).
         """
         urgency = URGENT if urgent else AHEAD
         with self._lock:
@@ -295,10 +296,11 @@ class Runner:
         try:
             if job.inputs is None:
                 raise ModelError([entry(["body"], "the job's input was not validated", "value_error")])
-            check_namespace(self._files, job.inputs, job.namespace)  # another namespace's files are not ours
-            if cached_only:
+            if cached_only:  # a miss costs no more than the lookup (the threads then do the rest)
                 generated = self._generator.cached_output(endpoint, job.inputs)
+                check_namespace(self._files, job.inputs, job.namespace)  # another namespace's files are not ours
             else:
+                check_namespace(self._files, job.inputs, job.namespace)
                 generated = self._generator.generate(endpoint, job.inputs, own_hosts=set(job.origin.own_hosts))
             lines.extend(generated.log_lines)
             return self._store_output(job, generated, inline=endpoint.returns_data_uri(job.inputs), lines=lines,

@@ -169,13 +169,12 @@ class SchemaGenerator:
 
     def cached_output(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> Generated:
         """The cached output of inputs whose files are all small ``data:`` URIs (or none) — what :meth:`cached`
-        calls bookkeeping; :class:`NotCached` otherwise (a lookup here counts no hit or miss: :meth:`generate`'s
-        do)."""
+        calls bookkeeping; :class:`NotCached` otherwise (a miss here is not counted: :meth:`generate` counts it)."""
         inline = _inline_input_chars(endpoint, inputs)
         if inline is None or inline > INLINE_INPUT_BYTES:
             raise NotCached(endpoint.endpoint_id)
         key = self._inline_key(endpoint, inputs, canonical_json(inputs))
-        hit = self.outputs.get(key, counted=False) if key is not None else None
+        hit = self.outputs.get(key, count_miss=False) if key is not None else None
         if hit is None:
             raise NotCached(endpoint.endpoint_id)
         return hit

@@ -153,17 +153,19 @@ def test_same_bytes_are_stored_once_and_released_with_the_last_reference(store: 
 def test_held_only_puts_copy_nothing_and_refuse_bytes_that_are_not_held(store: FileStore) -> None:
     data = b"h" * 3000
     sha = hashlib.sha256(data).hexdigest()
-    assert store.put_held(sha, len(data), file_name="output.mp4", content_type="video/mp4") is None
+    held_as = {"file_name": "output.mp4", "content_type": "video/mp4", "namespace": "", "expires_at": None,
+               "origin": "output"}
+    assert store.put_held(sha, len(data), **held_as) is None
     assert not store.ref_held_blob(sha, len(data))
     assert store.files() == []
     assert store.total_bytes == 0  # nothing stored, nothing referenced
     first = store.put(data, file_name="output.mp4", content_type="video/mp4")
-    held = store.put_held(sha, len(data), file_name="output.mp4", content_type="video/mp4", origin="output")
+    held = store.put_held(sha, len(data), **held_as)
     assert held is not None
     assert held.key != first.key
     assert store.read(held) == data
     assert store.ref_held_blob(sha, len(data))
-    assert store.put_held(sha, len(data) + 1, file_name="output.mp4", content_type="video/mp4") is None  # size too
+    assert store.put_held(sha, len(data) + 1, **held_as) is None  # the size must match too
     assert store.total_bytes == 3000  # one copy of the bytes for two files and an inline reference
     store.delete(first.key)
     store.delete(held.key)

@@ -19,7 +19,7 @@ from fal_mock.mock_server.clock import ManualClock
 from fal_mock.mock_server.files.store import FileStore
 from fal_mock.mock_server.jobs.endpoints import Endpoint, EndpointRegistry
 from fal_mock.mock_server.jobs.errors import JobAlreadyCompleted, JobNotFound, QueueFull, QueueLengthReached
-from fal_mock.mock_server.jobs.generators import Generated
+from fal_mock.mock_server.jobs.generators import Generated, NotCached
 from fal_mock.mock_server.jobs.model import Job, JobState, Origin, Outcome
 from fal_mock.mock_server.jobs.queue import CancelResult, JobQueue, Submission
 from fal_mock.mock_server.jobs.runner import Runner
@@ -154,8 +154,21 @@ def test_an_immediate_job_with_a_cached_output_is_stored_completed_without_the_r
 
 
 def test_an_output_that_is_not_cached_still_goes_to_the_runner(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_cached(endpoint: Endpoint, inputs: Mapping[str, Any]) -> Generated:
+        raise NotCached(endpoint.endpoint_id)
+
+    monkeypatch.setattr(core.generator, "cached_output", not_cached)
     monkeypatch.setattr(core.generator, "cached", lambda endpoint, inputs: False)
+    asked: list[str] = []
+    request = core.runner.request
+
+    def spy(job: Job, **options: Any) -> None:
+        asked.append(job.request_id)
+        request(job, **options)
+
+    monkeypatch.setattr(core.runner, "request", spy)
     job = core.submit("immediate")
+    assert asked == [job.request_id]
     assert core.runner.wait_blocking(job.request_id, 30)  # generated on a runner thread
     assert core.poll(job).state is JobState.COMPLETED
     assert core.generator.calls == ["a cat"]
@@ -194,6 +207,45 @@ def test_a_repeated_input_is_validated_once(make_core: Callable[..., Core], monk
     core.submit("immediate")  # arguments without their text (an in-process caller's): validated every time
     assert len(runs) == (2 if budget else 4)
     assert all(core.fetch(job).final_outcome().body == {"echo": "a cat"} for job in jobs)  # type: ignore[union-attr]
+
+
+def test_a_failing_completion_subscriber_fails_neither_the_submit_nor_the_others(
+    make_core: Callable[..., Core], caplog: pytest.LogCaptureFixture
+) -> None:
+    core = make_core(max_finished_jobs=1)
+
+    class Broken:
+        def job_completed(self, job: Job) -> None:
+            raise RuntimeError("a bug in a listener")
+
+    core.queue.completion_subscribers = (Broken(), core)
+    jobs = [core.submit("immediate") for _ in range(2)]  # the second from the output cache
+    assert all(job.state is JobState.COMPLETED for job in jobs)
+    assert core.completed == [job.request_id for job in jobs]  # the next subscriber still heard
+    assert [job.request_id for job in core.queue.store.jobs()] == [jobs[1].request_id]  # pruned to the cap
+    failures = [record for record in caplog.records if record.exc_info and "completed failed" in record.getMessage()]
+    assert len(failures) == 2  # each logged
+
+
+def test_a_realistic_job_refused_at_submit_keeps_its_422_even_past_its_start_deadline(
+    make_core: Callable[..., Core], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clock moving while the job is created does not make its 422 a 504: its planned start decides."""
+    core = make_core(realistic_time_scale=0.01)
+    create = core.queue.create
+
+    def slow_create(submission: Submission, **options: Any) -> Job:
+        job = create(submission, **options)
+        core.clock.advance(0.3)  # a busy host: creating took longer than the start deadline
+        return job
+
+    monkeypatch.setattr(core.queue, "create", slow_create)
+    job = core.submit("realistic", {"prompt": "no image"}, start_timeout=0.2)
+    core.clock.advance(60)
+    core.queue.settle()
+    outcome = core.fetch(job).final_outcome()
+    assert outcome is not None
+    assert outcome.status_code == 422
 
 
 def test_polls_n_moves_with_status_reads_only(core: Core) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import json.encoder
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -115,3 +117,27 @@ def test_large_texts_and_a_zero_budget_keep_nothing(validator: Any, runs: list[A
         assert len(memo) == 0
         assert memo.total_bytes == 0
     assert len(runs) == 4
+
+
+def test_its_byte_budget_bounds_the_memory_it_holds(validator: Any) -> None:
+    memo = ValidatedMemo(256 * 1024)
+    for index in range(300):  # jsonschema's own first-use caches, outside the measure
+        validate(ValidatedMemo(0), validator, {**GOOD, "prompt": "x" * index})
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for index in range(3000):  # far more than fit
+            body = json.dumps({**GOOD, "prompt": f"prompt {index} " + "x" * (index % 300)}).encode()
+            memo.validate(validator, json.loads(body), body)
+            del body
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    # what the memo holds was allocated here (the keys), by the JSON encoder (the values) or in the memo (entries);
+    # allocations of other threads of the test process elsewhere do not count
+    mine = (__file__, validation.__file__, json.encoder.__file__)
+    held = sum(stat.size_diff for stat in after.compare_to(before, "filename")
+               if stat.traceback[0].filename in mine)  # fmt: skip
+    assert memo.total_bytes <= memo.max_bytes
+    assert len(memo) < 3000
+    assert 0 < held <= memo.max_bytes  # what it holds (keys, values, entries) stays within its budget

@@ -221,7 +221,9 @@ CREATE TABLE IF NOT EXISTS files (
     sha TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL, origin TEXT NOT NULL,
     namespace TEXT NOT NULL, seq INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS files_by_age ON files (created_at, seq);
+-- no index by age: listing and eviction read every row anyway (sorting them is cheap next to that), and keeping
+-- one cost every stored file an index insert (measured: ~5% of an in-process fal_client.subscribe cycle)
+DROP INDEX IF EXISTS files_by_age;
 CREATE INDEX IF NOT EXISTS files_by_expiry ON files (expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS uploads (

@@ -469,3 +469,19 @@ def test_several_processes_share_one_data_dir(tmp_path: Path) -> None:
             assert found is not None
             assert store.read(found) == f"{worker}:{k}".encode() * 50
     store.close()
+
+
+def test_a_data_directory_from_before_loses_the_age_index_and_lists_by_age(clock: ManualClock, tmp_path: Path) -> None:
+    first = make_store(clock, tmp_path / "data")
+    first._conn.execute("CREATE INDEX files_by_age ON files (created_at, seq)")  # as earlier versions made it
+    first.put(b"a", file_name="a.bin", content_type="x/y")
+    first.close()
+    clock.advance(1)
+    again = make_store(clock, tmp_path / "data")
+    try:
+        indexes = {row[0] for row in again._conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "files_by_age" not in indexes
+        again.put(b"b", file_name="b.bin", content_type="x/y")
+        assert [item.file_name for item in again.files()] == ["a.bin", "b.bin"]  # oldest first, as before
+    finally:
+        again.close()

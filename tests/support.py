@@ -252,3 +252,20 @@ def install_fake_serve(monkeypatch: pytest.MonkeyPatch) -> FakeServe:
     monkeypatch.setattr("fal_mock.mock_server.edge.server.serve", fake)
     monkeypatch.delenv("FORWARDED_ALLOW_IPS", raising=False)
     return fake
+
+
+def count_validations(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Record the arguments of every real input validation (``validate_with``) for one test; returns the list."""
+    from fal_mock.mock_server.jobs import endpoints, validation
+
+    runs: list[Any] = []
+    real = validation.validate_with
+
+    def counted(validator: Any, arguments: Any) -> dict[str, Any]:
+        runs.append(arguments)
+        result: dict[str, Any] = real(validator, arguments)
+        return result
+
+    monkeypatch.setattr(validation, "validate_with", counted)
+    monkeypatch.setattr(endpoints, "validate_with", counted)
+    return runs

@@ -26,7 +26,7 @@ from fal_mock.mock_server.jobs.runner import Runner
 from fal_mock.mock_server.persistence import StateStore
 from fal_mock.mock_server.settings import Settings
 
-from tests.support import CountingStore, both_stores  # noqa: F401 - every test on memory and on SQLite
+from tests.support import CountingStore, both_stores, count_validations  # noqa: F401 - every test on both stores
 
 MINIMAX = "fal-ai/minimax-video/image-to-video"
 APP = "fal-ai/minimax-video"
@@ -189,17 +189,7 @@ def test_a_polls_job_gets_its_cached_output_at_submit_and_still_moves_with_reads
 @pytest.mark.parametrize("budget", [4 << 20, 0])
 def test_a_repeated_input_is_validated_once(make_core: Callable[..., Core], monkeypatch: pytest.MonkeyPatch,
                                             budget: int) -> None:  # fmt: skip
-    from fal_mock.mock_server.jobs import endpoints, validation
-
-    runs: list[Any] = []
-    real = validation.validate_with
-
-    def counted(validator: Any, arguments: Any) -> dict[str, Any]:
-        runs.append(arguments)
-        return real(validator, arguments)
-
-    monkeypatch.setattr(validation, "validate_with", counted)
-    monkeypatch.setattr(endpoints, "validate_with", counted)
+    runs = count_validations(monkeypatch)
     core = make_core(validated_input_cache_bytes=budget)
     body = json.dumps(GOOD).encode()
     jobs = [core.submit("immediate", json.loads(body), arguments_json=body) for _ in range(3)]

@@ -13,6 +13,8 @@ from fal_mock.mock_server.jobs.endpoints import EndpointRegistry
 from fal_mock.mock_server.jobs.errors import ModelError
 from fal_mock.mock_server.jobs.validation import ValidatedMemo, validate_with
 
+from tests.support import count_validations
+
 MINIMAX = "fal-ai/minimax-video/image-to-video"
 GOOD = {"prompt": "a cat", "image_url": "https://example.com/cat.png", "prompt_optimizer": "yes"}
 
@@ -31,14 +33,7 @@ def validator() -> Any:
 @pytest.fixture
 def runs(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """The arguments each real validation ran on."""
-    seen: list[Any] = []
-
-    def counted(validator: Any, arguments: Any) -> dict[str, Any]:
-        seen.append(arguments)
-        return validate_with(validator, arguments)
-
-    monkeypatch.setattr(validation, "validate_with", counted)
-    return seen
+    return count_validations(monkeypatch)
 
 
 def validate(memo: ValidatedMemo, validator: Any, arguments: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from tests.support import (
     AUTH,
     both_stores,  # noqa: F401 - every test on both stores
+    count_validations,
     data_uri,
     png_bytes,
 )
@@ -133,16 +134,7 @@ async def test_strict_submit_rejects_at_submit(make_app: Callable[..., Starlette
 async def test_a_repeated_body_is_validated_once(make_app: Callable[..., Starlette], monkeypatch: pytest.MonkeyPatch,
                                                  strict: bool) -> None:  # fmt: skip
     """The same body again: answered from the memo of validated inputs, with the same job inputs (and 422s stay)."""
-    from fal_mock.mock_server.jobs import validation
-
-    runs: list[Any] = []
-    real = validation.validate_with
-
-    def counted(validator: Any, arguments: Any) -> dict[str, Any]:
-        runs.append(arguments)
-        return real(validator, arguments)
-
-    monkeypatch.setattr(validation, "validate_with", counted)
+    runs = count_validations(monkeypatch)
     app = make_app(strict_submit=strict)
     async with http(app) as client:
         first, second = await submit(client), await submit(client)

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from ..settings import Settings
 from ..video import ImageLimits, RenderedVideo, render_video_from_bytes
+from .byte_lru import ByteBoundedLRU
 from .endpoints import Endpoint
 from .inputs import InputResolver
 from .validation import canonical_json
@@ -129,24 +130,25 @@ class OutputCache:
     """
 
     def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[OutputKey, tuple[str, tuple[GeneratedFile, ...], tuple[tuple[str, str], ...], int]]
-        self._items = OrderedDict()
+        #: Key → (body JSON text, files, log lines); sized by file bytes, body text and the canonical input.
+        self._entries: ByteBoundedLRU[OutputKey, tuple[str, tuple[GeneratedFile, ...], tuple[tuple[str, str], ...]]]
+        self._entries = ByteBoundedLRU(max_bytes)
         #: How many cached outputs each (endpoint, canonical input) has (the key minus the input digests).
         self._inputs: dict[tuple[str, str], int] = {}
-        self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
     @property
+    def max_bytes(self) -> int:
+        return self._entries.max_bytes
+
+    @property
     def bytes(self) -> int:
-        with self._lock:
-            return self._bytes
+        return self._entries.total_bytes
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
+        return len(self._entries)
 
     def holds(self, endpoint_id: str, canonical: str) -> bool:
         """Whether an output for these inputs is cached (whatever the input files' digests)."""
@@ -157,13 +159,12 @@ class OutputCache:
         """The cached output of ``key`` (a body of its own), or None; a hit counts in :attr:`hits`, a miss in
         :attr:`misses` unless ``count_miss`` is False (a look before the real lookup, which counts it)."""
         with self._lock:
-            found = self._items.get(key)
+            found = self._entries.get(key)
             if found is None:
                 self.misses += count_miss
                 return None
-            self._items.move_to_end(key)
             self.hits += 1
-        body_text, files, log_lines, _ = found
+        body_text, files, log_lines = found
         return Generated(json.loads(body_text), files, log_lines)
 
     def put(self, key: OutputKey, generated: Generated) -> Generated:
@@ -178,23 +179,14 @@ class OutputCache:
         files = tuple(item if item.sha256 else replace(item, sha256=hashlib.sha256(item.data).hexdigest())
                       for item in generated.files)  # fmt: skip
         with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= old[3]
-                self._forget(key)
-            self._items[key] = (body_text, files, generated.log_lines, size)
-            self._bytes += size
-            self._inputs[key[:2]] = self._inputs.get(key[:2], 0) + 1
-            while self._bytes > self.max_bytes:
-                evicted, entry = self._items.popitem(last=False)
-                self._bytes -= entry[3]
-                self._forget(evicted)
+            dropped = self._entries.put(key, (body_text, files, generated.log_lines), size)
+            for gone in dropped or ():
+                left = self._inputs.pop(gone[:2], 1) - 1
+                if left:
+                    self._inputs[gone[:2]] = left
+            if dropped is not None:
+                self._inputs[key[:2]] = self._inputs.get(key[:2], 0) + 1
         return Generated(generated.body, files, generated.log_lines)
-
-    def _forget(self, key: OutputKey) -> None:
-        left = self._inputs.pop(key[:2], 1) - 1
-        if left:
-            self._inputs[key[:2]] = left
 
 
 class VideoGenerator:

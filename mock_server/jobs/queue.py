@@ -175,14 +175,14 @@ class JobQueue:
             if waiting >= limit:
                 raise QueueLengthReached(waiting, limit)
         job = self.create(submission)
-        if progression.generated_at_submit(job.progression) and job.final_outcome() is None:
-            job.render_wanted = True
-            outcome = self.runner.outcome_now(job)  # bookkeeping (a cached output): the job is stored with it
-            if outcome is not None:
-                job.outcome, job.rendered_at = outcome, self.clock.now()
-        if (progression.generated_at_submit(job.progression) and job.final_outcome() is not None
-                and (step := progression.next_step(job, self.clock.now())) is not None):  # fmt: skip
-            self._apply(job, step)  # immediate: COMPLETED before anyone can look, in the job's one write
+        if progression.generated_at_submit(job.progression):
+            if job.final_outcome() is None:
+                job.render_wanted = True
+                outcome = self.runner.outcome_now(job)  # bookkeeping (a cached output): stored with the job
+                if outcome is not None:
+                    job.outcome, job.rendered_at = outcome, self.clock.now()
+            if job.final_outcome() is not None and (step := progression.next_step(job, self.clock.now())):
+                self._apply(job, step)  # immediate: COMPLETED before anyone can look, in the job's one write
         try:
             self.store.add_job(job)
         except BaseException:

@@ -162,22 +162,25 @@ class SchemaGenerator:
 
     def cached(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> bool:
         """Whether generating is bookkeeping: the output is cached and every file input is a small data URI."""
-        inline = _inline_input_chars(endpoint, inputs)
-        if inline is None or inline > INLINE_INPUT_BYTES:
-            return False
-        return self.outputs.holds(endpoint.endpoint_id, canonical_json(inputs))
+        key = self._bookkeeping_key(endpoint, inputs)
+        return key is not None and self.outputs.holds(key[0], key[1])
 
     def cached_output(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> Generated:
         """The cached output of inputs whose files are all small ``data:`` URIs (or none) — what :meth:`cached`
         calls bookkeeping; :class:`NotCached` otherwise (a miss here is not counted: :meth:`generate` counts it)."""
-        inline = _inline_input_chars(endpoint, inputs)
-        if inline is None or inline > INLINE_INPUT_BYTES:
-            raise NotCached(endpoint.endpoint_id)
-        key = self._inline_key(endpoint, inputs, canonical_json(inputs))
+        key = self._bookkeeping_key(endpoint, inputs)
         hit = self.outputs.get(key, count_miss=False) if key is not None else None
         if hit is None:
             raise NotCached(endpoint.endpoint_id)
         return hit
+
+    def _bookkeeping_key(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> OutputKey | None:
+        """The cache key of inputs whose every file input is a small ``data:`` URI (or that have none); None for
+        other inputs (their files must be resolved first) or when the cache is off."""
+        inline = _inline_input_chars(endpoint, inputs)
+        if inline is None or inline > INLINE_INPUT_BYTES:
+            return None
+        return self._inline_key(endpoint, inputs, canonical_json(inputs))
 
     def _inline_key(self, endpoint: Endpoint, inputs: Mapping[str, Any], canonical: str) -> OutputKey | None:
         """The cache key of inputs whose bytes the canonical input determines (all file inputs ``data:`` URIs,

@@ -21,14 +21,13 @@ import json
 import math
 import re
 import sys
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jsonschema
 from fal_mock import contracts
 
+from .byte_lru import ByteBoundedLRU
 from .errors import DetailEntry, ModelError, entry
 
 _TYPE_ERRORS = {
@@ -88,21 +87,20 @@ class ValidatedMemo:
     ENTRY_OVERHEAD_BYTES = 400
 
     def __init__(self, max_bytes: int, max_entry_bytes: int = 64 * 1024) -> None:
-        self.max_bytes = max_bytes
         self.max_entry_bytes = max_entry_bytes
-        #: (id of the validator, source text) → (validated JSON text, the validator kept alive, size in bytes)
-        self._items: OrderedDict[tuple[int, bytes], tuple[str, Any, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        #: (id of the validator, source text) → (validated JSON text, the validator kept alive so its id stays its own)
+        self._entries: ByteBoundedLRU[tuple[int, bytes], tuple[str, Any]] = ByteBoundedLRU(max_bytes)
+
+    @property
+    def max_bytes(self) -> int:
+        return self._entries.max_bytes
 
     @property
     def total_bytes(self) -> int:
-        with self._lock:
-            return self._bytes
+        return self._entries.total_bytes
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
+        return len(self._entries)
 
     def validate(self, validator: Any, arguments: Any, source: bytes) -> dict[str, Any]:
         """:func:`validate_with` of ``arguments`` (parsed from the JSON text ``source``), from the memo when
@@ -110,32 +108,18 @@ class ValidatedMemo:
         if self.max_bytes <= 0 or len(source) > self.max_entry_bytes:
             return validate_with(validator, arguments)
         key = (id(validator), source)
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None and found[1] is validator:
-                self._items.move_to_end(key)
-                validated: dict[str, Any] = json.loads(found[0])
-                return validated
+        found = self._entries.get(key)
+        if found is not None and found[1] is validator:
+            validated: dict[str, Any] = json.loads(found[0])
+            return validated
         validated = validate_with(validator, arguments)
         try:
             value = json.dumps(validated, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError):  # a default the contract holds that JSON cannot say: not kept
             return validated
-        self._keep(key, value, validator, sys.getsizeof(source) + sys.getsizeof(value) + self.ENTRY_OVERHEAD_BYTES)
+        self._entries.put(key, (value, validator),
+                          sys.getsizeof(source) + sys.getsizeof(value) + self.ENTRY_OVERHEAD_BYTES)  # fmt: skip
         return validated
-
-    def _keep(self, key: tuple[int, bytes], value: str, validator: Any, size: int) -> None:
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= old[2]
-            self._items[key] = (value, validator, size)
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, (_, _, dropped) = self._items.popitem(last=False)
-                self._bytes -= dropped
 
 
 def _properties(schema: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -102,8 +102,9 @@ def loads_strict(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
         text = raw
         if _SURROGATES.search(text):
             raise JsonRefused("the text holds a lone surrogate (invalid Unicode)")
-    depth = nesting_depth(text, max_depth)
-    if depth > max_depth:
+    # nesting deeper than max_depth needs more than max_depth opening brackets (counted at C speed, strings
+    # included): only then is the scan that skips string literals needed
+    if text.count("[") + text.count("{") > max_depth and nesting_depth(text, max_depth) > max_depth:
         raise JsonRefused(f"the JSON is nested more than {max_depth} levels deep")
     try:
         value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)

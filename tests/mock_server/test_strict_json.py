@@ -30,6 +30,8 @@ def test_refused(raw: bytes) -> None:
 def test_accepted() -> None:
     assert loads_strict('"\\ud83d\\ude00"') == "😀"  # a valid pair is one character
     assert loads_strict(b'{"s": "[[[[{{{{", "n": 1.5}') == {"s": "[[[[{{{{", "n": 1.5}  # brackets in strings
+    many = "[{" * MAX_JSON_DEPTH  # more brackets than the depth limit, all inside a string: not nesting
+    assert loads_strict(f'{{"s": "{many}"}}') == {"s": many}
     deepest = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
     assert nesting_depth(deepest) == MAX_JSON_DEPTH
     assert loads_strict(deepest) is not None

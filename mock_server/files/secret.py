@@ -40,6 +40,7 @@ SECRET_FILE = "server-secret"
 SECRET_BYTES = 32
 #: URL-safe alphabet of fal's file ids (``rIFaCsyWvBxYBKw3cPbOU``).
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+assert len(ALPHABET) == 64  # keyed_token takes 6 bits per character
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -91,11 +92,8 @@ def keyed_token(secret: bytes, *parts: object, length: int = 21) -> str:
         raise ValueError(f"a keyed token has 1 to 40 characters, not {length}")
     message = "\x1f".join(str(part) for part in parts).encode()
     number = int.from_bytes(hmac.digest(secret, message, "sha256"), "big")
-    chars = []
-    for _ in range(length):
-        number, index = divmod(number, len(ALPHABET))
-        chars.append(ALPHABET[index])
-    return "".join(chars)
+    # the base-64 digits of the MAC, least significant first (what repeated divmod by 64 gives, by shifts)
+    return "".join([ALPHABET[(number >> shift) & 63] for shift in range(0, 6 * length, 6)])
 
 
 def keyed_int(secret: bytes, *parts: object) -> int:

@@ -142,3 +142,10 @@ def test_keyed_tokens_are_fal_shaped_and_keyed() -> None:
     assert token != keyed_token(pinned_secret("a"), 0, "file", 2)
     with pytest.raises(ValueError, match="1 to 40"):
         keyed_token(b"k", length=0)
+
+
+def test_keyed_tokens_keep_their_text_across_versions() -> None:
+    # file URLs and upload ids under a pinned signing_secret are reproducible: these are 0.1.0's tokens
+    assert keyed_token(pinned_secret("a"), 0, "file", 1) == "OjlExPsu8g-OHu6g_1MH7"
+    assert keyed_token(pinned_secret("a"), 7, "upload", 123456, length=40) == "kmYvZxH2rsRys_SIANhg-0J7jC-gVt8ylHwUPzHT"
+    assert keyed_token(b"k", "x", length=1) == "J"

@@ -38,9 +38,31 @@ def bases(connection: HTTPConnection) -> Bases:
     return Bases.from_scope(connection.scope)
 
 
+#: Where :func:`header` keeps a request's headers by name (in its scope, made on first use, after the gateway).
+HEADER_INDEX_KEY = "fal_mock.header_index"
+
+
+def header(connection: HTTPConnection, name: str) -> str | None:
+    """The first value of the request header ``name`` (lower case), as ``connection.headers.get`` gives it.
+
+    Handlers that read several headers (a submit reads nine) look each up in one index of the request's
+    headers, made once, instead of walking and decoding the whole list for each.
+    """
+    scope = connection.scope
+    headers = scope["headers"]
+    cached: tuple[Any, dict[bytes, bytes]] | None = scope.get(HEADER_INDEX_KEY)
+    if cached is None or cached[0] is not headers:  # made for this very list (a stage that replaces it starts anew)
+        index: dict[bytes, bytes] = {}
+        for key, value in headers:
+            index.setdefault(key, value)  # ASGI names are lower-case bytes; the first value counts, as in Starlette
+        cached = scope[HEADER_INDEX_KEY] = (headers, index)
+    value = cached[1].get(name.encode("latin-1"))
+    return None if value is None else value.decode("latin-1")
+
+
 def namespace(connection: HTTPConnection) -> str:
     """The caller's namespace (``X-Fal-Mock-Namespace``, checked by the gateway), "" when none was sent."""
-    return connection.headers.get(NAMESPACE_HEADER, "").strip()
+    return (header(connection, NAMESPACE_HEADER) or "").strip()
 
 
 def control(connection: HTTPConnection) -> MockControl:
@@ -71,7 +93,7 @@ def loads_json(raw: bytes | str) -> Any:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, or 413 as soon as it is known to exceed ``limit`` bytes."""
-    declared = request.headers.get("content-length")
+    declared = header(request, "content-length")
     if declared is not None:
         try:
             if int(declared) > limit:

@@ -31,7 +31,7 @@ from ...services import MockServices
 from ...webhooks.policy import targets_own_control
 from ..hosts import PINNED_ORIGIN_KEY, Bases
 from ..render import fal_json, status_body, submit_body
-from ..request_parts import PROGRESSION_HEADER, bases, loads_json, namespace, read_body, services
+from ..request_parts import PROGRESSION_HEADER, bases, header, loads_json, namespace, read_body, services
 from ..wire_errors import payload_response
 
 #: Seconds between looks at a job while a status stream waits for its next state.
@@ -69,7 +69,7 @@ def _flag(value: str | None) -> bool:
 
 
 def _start_timeout(request: Request) -> float | None:
-    raw = request.headers.get("x-fal-request-timeout")
+    raw = header(request, "x-fal-request-timeout")
     if raw is None:
         return None
     try:
@@ -82,7 +82,7 @@ def _start_timeout(request: Request) -> float | None:
 
 
 def _priority(request: Request) -> str:
-    value = request.headers.get("x-fal-queue-priority", "normal").strip().lower() or "normal"
+    value = (header(request, "x-fal-queue-priority") or "normal").strip().lower() or "normal"
     if value not in ("normal", "low"):
         raise RequestError("bad_request", f"Invalid X-Fal-Queue-Priority header: {value!r} (use normal or low)")
     return value
@@ -91,7 +91,7 @@ def _priority(request: Request) -> str:
 def _output_lifetime(request: Request) -> float | None:
     """A malformed ``X-Fal-Object-Lifecycle-Preference`` is a bad request (as on uploads), not ignored."""
     try:
-        return lifecycle_seconds(request.headers.get(LIFECYCLE_PREFERENCE))
+        return lifecycle_seconds(header(request, LIFECYCLE_PREFERENCE))
     except ValueError as error:
         raise RequestError("bad_request", f"Invalid X-Fal-Object-Lifecycle-Preference header: {error}") from None
 
@@ -149,7 +149,7 @@ def parse_json_body(raw: bytes) -> tuple[Any, str | None]:
 
 
 def progression_override(request: Request) -> str | None:
-    value = request.headers.get(PROGRESSION_HEADER)
+    value = header(request, PROGRESSION_HEADER)
     if value is None:
         return None
     try:
@@ -172,14 +172,14 @@ async def read_submission(request: Request, mock: MockServices, endpoint_id: str
         arguments_json=raw if body_error is None and arguments is not None and raw.strip() else None,
         namespace=namespace(request),
         priority=_priority(request),
-        runner_hint=request.headers.get("x-fal-runner-hint"),
+        runner_hint=header(request, "x-fal-runner-hint"),
         start_timeout=_start_timeout(request),
-        no_retry=_flag(request.headers.get("x-fal-no-retry")),
+        no_retry=_flag(header(request, "x-fal-no-retry")),
         webhook_url=_webhook_url(request),
         max_queue_length=_max_queue_length(request),
         progression=progression_override(request),
         output_lifetime=output_lifetime,
-        webhook_payload_error=_flag(request.headers.get(UNSERIALIZABLE_HEADER)),
+        webhook_payload_error=_flag(header(request, UNSERIALIZABLE_HEADER)),
     )
 
 

@@ -60,20 +60,27 @@ def _shorten(value: Any, keep: int) -> Any:
 
 def retained_arguments(arguments: Any, limit: int) -> Any:
     """``arguments`` if they fit in ``limit`` bytes, else the marked summary described in the module docstring."""
+    return kept_arguments(arguments, limit)[0]
+
+
+def kept_arguments(arguments: Any, limit: int) -> tuple[Any, int]:
+    """:func:`retained_arguments` and their :func:`argument_bytes` (measured once: the job keeps both)."""
     if arguments is None:
-        return None
+        return None, 0
     encoded = _compact(arguments)
     if len(encoded) <= limit:
-        return arguments
+        return arguments, len(encoded)
     marker = {"bytes": len(encoded), "sha256": hashlib.sha256(encoded).hexdigest(), "limit": limit}
     keep = max(64, limit // 16)
     shortened = _shorten(arguments, keep)
     summary: dict[str, Any] = dict(shortened) if isinstance(shortened, dict) else {"value": shortened}
     summary[TRUNCATED_KEY] = marker
-    if argument_bytes(summary) <= limit:
-        return summary
+    size = argument_bytes(summary)
+    if size <= limit:
+        return summary, size
     keys = sorted(str(key) for key in arguments)[:MAX_SUMMARY_KEYS] if isinstance(arguments, dict) else []
-    return {TRUNCATED_KEY: {**marker, "keys": keys}}
+    summary = {TRUNCATED_KEY: {**marker, "keys": keys}}
+    return summary, argument_bytes(summary)
 
 
 def is_truncated(arguments: Any) -> bool:
@@ -84,4 +91,5 @@ def is_truncated(arguments: Any) -> bool:
 def retained_bytes(job: Job) -> int:
     """What a finished job weighs against the finished-jobs byte budget: result body plus retained arguments."""
     outcome = job.final_outcome()
-    return (outcome.result_bytes if outcome is not None else 0) + argument_bytes(job.arguments)
+    arguments = job.argument_bytes if job.argument_bytes is not None else argument_bytes(job.arguments)
+    return (outcome.result_bytes if outcome is not None else 0) + arguments

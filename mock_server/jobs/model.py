@@ -216,6 +216,9 @@ class Job:
     pushed_to: JobState | None = None
     #: The queued fault that failed it, if one did.
     fault_id: str | None = None
+    #: The size of ``arguments`` as compact UTF-8 JSON (:func:`.budgets.argument_bytes`), measured once when the
+    #: job is made; None (a job stored by an older version): measured when needed.
+    argument_bytes: int | None = None
 
     @property
     def finished(self) -> bool:

@@ -39,7 +39,7 @@ from ..ids import digest_int, uuid7_like
 from ..persistence.protocol import StateStore
 from ..settings import Settings
 from . import progression
-from .budgets import retained_arguments
+from .budgets import kept_arguments
 from .endpoints import Endpoint
 from .errors import (
     FalError,
@@ -134,6 +134,7 @@ class JobQueue:
         now = self.clock.now()
         seq = self.store.next_sequence("request")
         request_id = uuid7_like(now, settings.seed, "request", seq)
+        arguments, size = kept_arguments(submission.arguments, settings.max_retained_argument_bytes)
         job = Job(
             request_id=request_id,
             endpoint_id=endpoint.endpoint_id,
@@ -141,7 +142,8 @@ class JobQueue:
             namespace=submission.namespace,
             seq=seq,
             submitted_at=now,
-            arguments=retained_arguments(submission.arguments, settings.max_retained_argument_bytes),
+            arguments=arguments,
+            argument_bytes=size,
             progression=progression.check_progression(submission.progression or settings.progression),
             origin=submission.origin,
             mode=mode,

@@ -39,8 +39,9 @@ class MemoryStore:
         self._counters: dict[str, itertools.count[int]] = {}
         self._jobs: dict[str, Job] = {}
         self._unfinished: dict[str, Job] = {}
-        #: Finished jobs in completion order (for the count cap) and by expiry (for retention).
-        self._finished_order: dict[str, None] = {}
+        #: Finished jobs in completion order (for the count cap), each with its weight against the byte cap
+        #: (:func:`~..jobs.budgets.retained_bytes`, measured once); and by expiry (for retention).
+        self._finished_order: dict[str, int] = {}
         self._expiry_heap: list[tuple[float, str]] = []
         self._result_bytes = 0
         self._journal: deque[dict[str, Any]] = deque()
@@ -97,8 +98,10 @@ class MemoryStore:
                     self._mark_finished(job)
                 else:
                     self._unfinished[job.request_id] = job
-            elif job.finished:  # a finished job changed (its outcome's size): keep the books right
-                self._result_bytes += _result_bytes(job) - _result_bytes(old)
+            elif job.finished and job.request_id in self._finished_order:  # its outcome's size may have changed
+                weight = _result_bytes(job)
+                self._result_bytes += weight - self._finished_order[job.request_id]
+                self._finished_order[job.request_id] = weight
 
     def update_job(self, request_id: str, change: Callable[[Job], bool]) -> Job | None:
         with self._lock:
@@ -110,8 +113,8 @@ class MemoryStore:
             return job
 
     def _mark_finished(self, job: Job) -> None:
-        self._finished_order[job.request_id] = None
-        self._result_bytes += _result_bytes(job)
+        weight = self._finished_order[job.request_id] = _result_bytes(job)
+        self._result_bytes += weight
         if job.result_expires_at is not None:
             heapq.heappush(self._expiry_heap, (job.result_expires_at, job.request_id))
 
@@ -119,8 +122,9 @@ class MemoryStore:
         unfinished = self._unfinished.pop(job.request_id, None)
         if unfinished is not None:
             self._index(unfinished, add=False)
-        if self._finished_order.pop(job.request_id, 0) is None:
-            self._result_bytes -= _result_bytes(job)
+        weight = self._finished_order.pop(job.request_id, None)
+        if weight is not None:
+            self._result_bytes -= weight
 
     def jobs(self, *, namespace: str | None = None, app_id: str | None = None) -> list[Job]:
         with self._lock:

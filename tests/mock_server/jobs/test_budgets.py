@@ -10,7 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from fal_mock.mock_server.jobs.budgets import TRUNCATED_KEY, argument_bytes, is_truncated, retained_arguments
+import pytest
+from fal_mock.mock_server.jobs.budgets import (
+    TRUNCATED_KEY,
+    argument_bytes,
+    is_truncated,
+    kept_arguments,
+    retained_arguments,
+    retained_bytes,
+)
 from starlette.applications import Starlette
 
 from tests.support import AUTH, both_stores, data_uri, png_bytes
@@ -51,6 +59,33 @@ def test_many_small_values_keep_only_the_marker_and_the_keys() -> None:
     assert argument_bytes(kept) <= 4096
     assert list(kept) == [TRUNCATED_KEY]
     assert kept[TRUNCATED_KEY]["keys"][:2] == ["k00000", "k00001"]
+
+
+@pytest.mark.parametrize("arguments, limit", [
+    ({"prompt": "a cat", "image_url": IMAGE, "seed": 3}, 64 * 1024),
+    ({"prompt": "p" * (1 << 20), "image_url": IMAGE, "seed": 3}, 64 * 1024),
+    ({f"k{index:05d}": index for index in range(20_000)}, 4096),
+    (None, 10),
+])  # fmt: skip
+def test_kept_arguments_come_with_their_size(arguments: Any, limit: int) -> None:
+    kept, size = kept_arguments(arguments, limit)
+    assert kept == retained_arguments(arguments, limit)
+    assert size == argument_bytes(kept)
+
+
+async def test_a_job_is_weighed_by_the_arguments_it_keeps(make_app: Callable[..., Starlette]) -> None:
+    app = make_app(max_retained_argument_bytes=4096)
+    async with client(app) as http:
+        for body in ({"prompt": "short", "image_url": IMAGE}, {"prompt": "p" * 50_000, "image_url": IMAGE}):
+            submitted = await http.post(f"{QUEUE}/{MINIMAX}", json=body)
+            assert (await http.get(submitted.json()["response_url"])).status_code == 200
+            job = app.state.mock.store.get_job(submitted.json()["request_id"])
+            assert job.argument_bytes == argument_bytes(job.arguments)
+            outcome = job.final_outcome()
+            assert retained_bytes(job) == outcome.result_bytes + argument_bytes(job.arguments)
+            older = job.copy()
+            older.argument_bytes = None  # stored by a version that did not measure it: measured when needed
+            assert retained_bytes(older) == retained_bytes(job)
 
 
 async def test_a_job_runs_on_its_full_inputs_and_keeps_a_summary(make_app: Callable[..., Starlette]) -> None:

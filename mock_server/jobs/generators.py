@@ -61,6 +61,15 @@ class Generated:
     body: Any
     files: tuple[GeneratedFile, ...]
     log_lines: tuple[tuple[str, str], ...] = ()
+    #: The size of ``body`` as compact JSON when it is known (the output cache keeps the body as that text).
+    known_body_bytes: int | None = field(default=None, compare=False)
+
+    @property
+    def body_bytes(self) -> int:
+        """The size of ``body`` as compact JSON."""
+        if self.known_body_bytes is not None:
+            return self.known_body_bytes
+        return len(json.dumps(self.body, separators=(",", ":"), default=str))
 
 
 class NotCached(Exception):
@@ -165,7 +174,7 @@ class OutputCache:
                 return None
             self.hits += 1
         body_text, files, log_lines = found
-        return Generated(json.loads(body_text), files, log_lines)
+        return Generated(json.loads(body_text), files, log_lines, len(body_text))
 
     def put(self, key: OutputKey, generated: Generated) -> Generated:
         """Keep ``generated`` if it fits the budget; returns it (with its files' SHA-256 filled in when kept)."""

@@ -317,7 +317,7 @@ class Runner:
         """The outcome of ``generated`` with its files stored; ``held_only``: each file only as one more reference to
         bytes already stored (a cached output's), else :class:`NotCached` — storing then copies nothing."""
         stored: list[OutputFile] = []
-        result_bytes = len(json.dumps(generated.body, separators=(",", ":"), default=str))
+        result_bytes = generated.body_bytes
         try:
             for item in generated.files:
                 if inline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -77,6 +78,18 @@ def test_a_repeated_input_is_answered_from_the_output_cache_with_the_same_output
     other = generator.generate(flux, flux.validate({"prompt": "a grey wolf", "image_size": "square_hd"}),
                                own_hosts=set())  # fmt: skip
     assert other.files[0].data != first.files[0].data  # another input is generated, not served from the cache
+
+
+def test_a_cached_output_knows_the_size_of_its_body(services: MockServices) -> None:
+    # the job's weight against max_result_bytes counts the body as compact JSON, fresh or from the cache
+    generator = generator_of(services)
+    flux = endpoint(services, "fal-ai/flux/dev")
+    inputs = flux.validate({"prompt": "a café at dusk", "image_size": "square_hd"})
+    first = generator.generate(flux, inputs, own_hosts=set())
+    again = generator.generate(flux, inputs, own_hosts=set())
+    assert again.known_body_bytes is not None
+    compact = len(json.dumps(first.body, separators=(",", ":"), default=str))
+    assert first.body_bytes == again.body_bytes == compact
 
 
 def test_cached_inline_inputs_keep_their_log_lines_and_skip_resolving(services: MockServices) -> None:

@@ -23,6 +23,11 @@ always SQLite: ``:memory:`` by default, ``<data_dir>/files.sqlite3`` in WAL mode
 counters behind keys live with it in the shared database, and in Python in a private
 in-memory one.  Blob bytes are placed (and removed) inside the index
 transaction, so a reader never sees a file whose bytes are not there.
+A private in-memory store also keeps back the rows of files made over bytes it already holds
+(:meth:`FileStore.put_held`: a cached output's files, one per job) and writes them, with their
+blob references, in one transaction just before its next read or write of the database — at
+most :data:`MAX_PENDING_HELD_FILES` wait; every read sees them, and nothing can drop their
+bytes meanwhile, since every change to the blobs is such a write.
 This file store is self-contained: the job store keeps its own database.
 
 Keys and types.  File keys and multipart upload ids are HMACs of the server secret
@@ -77,6 +82,8 @@ _CONTENT_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z
 MAX_CONTENT_TYPE_LENGTH = 255
 #: Longest key :func:`parse_key` will look at (the shape allows at most ~160 characters).
 MAX_KEY_LENGTH = 256
+#: Files an in-memory store keeps back from its database at most (see :meth:`FileStore.put_held`).
+MAX_PENDING_HELD_FILES = 64
 #: Chunk size for streaming reads and multipart assembly.
 CHUNK = 256 * 1024
 
@@ -314,6 +321,10 @@ class FileStore:
         self._blobs: Blobs
         #: The counters of an in-memory store (see :meth:`_next`); None: in the database, shared by processes.
         self._counters: dict[str, int] | None = None
+        #: An in-memory store's files over held blobs not yet in its database (their index rows), and the sizes of
+        #: blobs known to be held since the last write (see :meth:`put_held`).
+        self._held_files: list[tuple[Any, ...]] = []
+        self._held_sizes: dict[str, int] = {}
         if self.data_dir is None:
             self._blobs = MemoryBlobs()
             database = ":memory:"
@@ -368,6 +379,7 @@ class FileStore:
     @contextlib.contextmanager
     def _write(self) -> Iterator[_Transaction]:
         with self._lock:
+            self._flush_held_files()
             self._conn.execute("BEGIN IMMEDIATE")
             txn = _Transaction(self._conn)
             try:
@@ -387,15 +399,17 @@ class FileStore:
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
+            self._flush_held_files()
             return list(self._conn.execute(sql, params).fetchall())
 
-    def _next(self, conn: sqlite3.Connection, name: str) -> int:
+    def _next(self, conn: sqlite3.Connection | None, name: str) -> int:
         """The next value of counter ``name`` (inside a write transaction).  An in-memory store keeps its counters in
         Python — nothing else can see its database — so a value taken in a transaction that is rolled back is not
         given again (a gap, never a repeat)."""
         if self._counters is not None:
             value = self._counters[name] = self._counters.get(name, 0) + 1
             return value
+        assert conn is not None, "a shared store's counters are taken inside a write transaction"
         row = conn.execute(
             "INSERT INTO counters (name, value) VALUES (?, 1) "
             "ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value",
@@ -628,17 +642,67 @@ class FileStore:
         is evicted); None (nothing stored) if those bytes are not held."""
         if size > self.max_file_bytes:
             raise FileTooLarge(size, self.max_file_bytes)
-        with self._write() as txn:
-            if not self._add_known_ref(txn, sha, size):
-                return None
-            return self._insert_file(txn, sha, size, file_name=file_name, content_type=content_type,
-                                     namespace=namespace, expires_at=expires_at, origin=origin, key=None)  # fmt: skip
+        if self._counters is None:  # a shared index: one transaction (another process may look in between)
+            with self._write() as txn:
+                if not self._add_known_ref(txn, sha, size):
+                    return None
+                fields = {"file_name": file_name, "content_type": content_type, "namespace": namespace}
+                return self._insert_file(txn, sha, size, **fields, expires_at=expires_at, origin=origin, key=None)
+        # A private in-memory index (this process's alone, every use under the lock): the new row waits in
+        # Python and reaches the database with the next use of it (see :meth:`_flush_held_files`).
+        with self._lock:
+            if self._held_sizes.get(sha) != size:
+                held = self._conn.execute("SELECT size FROM blobs WHERE sha = ?", (sha,)).fetchone()
+                if held is None or held[0] != size:
+                    return None
+                if len(self._held_sizes) >= MAX_PENDING_HELD_FILES:
+                    self._held_sizes.clear()
+                self._held_sizes[sha] = size  # a blob's row lives while it has references: held until a write
+            stored, row = self._new_file(sha, size, file_name=file_name, content_type=content_type, namespace=namespace,
+                                         expires_at=expires_at, origin=origin, key=None)  # fmt: skip
+            self._held_files.append(row)
+            if len(self._held_files) >= MAX_PENDING_HELD_FILES:
+                self._flush_held_files()
+            return stored
+
+    def _flush_held_files(self) -> None:
+        """Write the rows :meth:`put_held` kept back (and their blob references) in one transaction.
+
+        Called, under the lock, before any other use of the database: every read and write sees them.
+        """
+        rows, self._held_files = self._held_files, []
+        self._held_sizes.clear()
+        if not rows:
+            return
+        references: dict[str, int] = {}
+        for row in rows:
+            references[row[4]] = references.get(row[4], 0) + 1
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany("UPDATE blobs SET refs = refs + ? WHERE sha = ?",
+                             [(count, sha) for sha, count in references.items()])  # fmt: skip
+            conn.executemany(f"INSERT INTO files ({_FILE_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def _insert_file(self, txn: _Transaction, sha: str, size: int, *, file_name: str, content_type: str,
                      namespace: str, expires_at: float | None, origin: str, key: str | None) -> StoredFile:  # fmt: skip
         """The index row of a new file over blob ``sha`` (whose reference the caller has added), replacing
         an expired file that held ``key``."""
-        conn = txn.conn
+        stored, row = self._new_file(sha, size, file_name=file_name, content_type=content_type, namespace=namespace,
+                                     expires_at=expires_at, origin=origin, key=key, conn=txn.conn)  # fmt: skip
+        if key is not None:  # a chosen key may name an expired file; a new one (a fresh counter value) cannot
+            self._drop_file(txn, stored.key)
+        txn.conn.execute(f"INSERT INTO files ({_FILE_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+        return stored
+
+    def _new_file(self, sha: str, size: int, *, file_name: str, content_type: str, namespace: str,
+                  expires_at: float | None, origin: str, key: str | None,
+                  conn: sqlite3.Connection | None = None) -> tuple[StoredFile, tuple[Any, ...]]:  # fmt: skip
+        """A new file over blob ``sha`` (a fresh key unless ``key``) and its index row."""
         sequence = self._next(conn, "file")
         stored = StoredFile(
             key=key or self._key_for(sequence, file_name),
@@ -651,14 +715,9 @@ class FileStore:
             origin=origin,
             namespace=namespace,
         )
-        if key is not None:  # a chosen key may name an expired file; a new one (a fresh counter value) cannot
-            self._drop_file(txn, stored.key)
-        conn.execute(
-            f"INSERT INTO files ({_FILE_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (stored.key, stored.file_name, stored.content_type, size, sha, stored.created_at,
-             expires_at, origin, namespace, sequence),
-        )  # fmt: skip
-        return stored
+        row = (stored.key, stored.file_name, stored.content_type, size, sha, stored.created_at, expires_at, origin,
+               namespace, sequence)  # fmt: skip
+        return stored, row
 
     def _existing(self, conn: sqlite3.Connection, key: str) -> StoredFile | None:
         """The live file at ``key`` inside a transaction (an expired one counts as gone)."""

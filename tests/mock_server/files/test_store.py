@@ -20,6 +20,7 @@ from fal_mock.mock_server.files.errors import (
 )
 from fal_mock.mock_server.files.secret import pinned_secret
 from fal_mock.mock_server.files.store import (
+    MAX_PENDING_HELD_FILES,
     FileRefs,
     FileStore,
     default_file_name,
@@ -172,6 +173,52 @@ def test_held_only_puts_copy_nothing_and_refuse_bytes_that_are_not_held(store: F
     assert store.read(store.put(b"x", file_name="x.bin", content_type="x/y")) == b"x"
     assert store.blob(sha) == data  # the inline reference still holds them
     store.release_blob(sha)
+    assert store.blob(sha) is None
+
+
+def test_files_over_held_bytes_are_seen_by_every_read_and_hold_their_bytes(store: FileStore) -> None:
+    # an in-memory store keeps these rows back from its database until its next use of it: nothing may tell
+    data = b"w" * 2500
+    sha = hashlib.sha256(data).hexdigest()
+    source = store.put(data, file_name="output.mp4", content_type="video/mp4")
+    held_as = {"file_name": "output.mp4", "content_type": "video/mp4", "namespace": "ns", "expires_at": None,
+               "origin": "output"}  # fmt: skip
+    made = [store.put_held(sha, len(data), **held_as) for _ in range(MAX_PENDING_HELD_FILES + 5)]
+    assert all(item is not None for item in made)
+    held = [item for item in made if item is not None]
+    assert len({item.key for item in held}) == len(held)
+    assert store.get(held[-1].key) == held[-1]  # the newest, still kept back on a memory store, is found
+    assert {item.key for item in store.files()} == {source.key, *(item.key for item in held)}
+    store.delete(source.key)  # the last file the blob had before: the kept-back files still hold the bytes
+    assert store.blob(sha) == data
+    assert store.read(held[0]) == data
+    for item in held[:-1]:
+        assert store.delete(item.key)
+    assert store.total_bytes == len(data)
+    assert store.put_held(sha, len(data), **held_as) is not None  # still held by the last one
+    store.delete(held[-1].key)
+    assert store.blob(sha) == data  # ... and by the file just made
+    for item in store.files():
+        store.delete(item.key)
+    assert store.blob(sha) is None  # every reference counted: the bytes go with the last file
+    assert store.total_bytes == 0
+    assert store.put_held(sha, len(data), **held_as) is None
+
+
+def test_eviction_counts_the_files_kept_back(clock: ManualClock) -> None:
+    store = make_store(clock, max_total_bytes=6 * KiB)
+    data = b"e" * (3 * KiB)
+    sha = hashlib.sha256(data).hexdigest()
+    first = store.put(data, file_name="a.bin", content_type="x/y")
+    held = store.put_held(sha, len(data), file_name="b.bin", content_type="x/y", namespace="", expires_at=None,
+                          origin="output")  # fmt: skip
+    assert held is not None
+    clock.advance(1)
+    store.delete(first.key)
+    store.put(b"n" * (3 * KiB), file_name="c.bin", content_type="x/y")  # fits beside the held bytes
+    assert store.read(held) == data
+    store.put(b"m" * (3 * KiB), file_name="d.bin", content_type="x/y")  # evicts the oldest file: the held one
+    assert store.get(held.key) is None
     assert store.blob(sha) is None
 
 

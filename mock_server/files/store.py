@@ -373,6 +373,7 @@ class FileStore:
         with self._lock:
             if not self._closed:
                 self._closed = True
+                self._held_files, self._held_sizes = [], {}  # a later put_held meets the closed database
                 self._conn.close()
 
     # --- SQLite plumbing -------------------------------------------------------------------------
@@ -668,7 +669,8 @@ class FileStore:
     def _flush_held_files(self) -> None:
         """Write the rows :meth:`put_held` kept back (and their blob references) in one transaction.
 
-        Called, under the lock, before any other use of the database: every read and write sees them.
+        Called, under the lock, before any other use of the database: every read and write sees them.  If the
+        write fails, the rows wait on (the files were handed out) and the error is raised.
         """
         rows, self._held_files = self._held_files, []
         self._held_sizes.clear()
@@ -678,14 +680,19 @@ class FileStore:
         for row in rows:
             references[row[4]] = references.get(row[4], 0) + 1
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+        nested = conn.in_transaction  # a read inside a write: rows are never kept back there, but if they were
         try:
+            if not nested:
+                conn.execute("BEGIN IMMEDIATE")
             conn.executemany("UPDATE blobs SET refs = refs + ? WHERE sha = ?",
                              [(count, sha) for sha, count in references.items()])  # fmt: skip
             conn.executemany(f"INSERT INTO files ({_FILE_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            conn.execute("COMMIT")
+            if not nested:
+                conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if not nested and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._held_files[:0] = rows
             raise
 
     def _insert_file(self, txn: _Transaction, sha: str, size: int, *, file_name: str, content_type: str,

@@ -195,7 +195,7 @@ class OutputCache:
                     self._inputs[gone[:2]] = left
             if dropped is not None:
                 self._inputs[key[:2]] = self._inputs.get(key[:2], 0) + 1
-        return Generated(generated.body, files, generated.log_lines)
+        return Generated(generated.body, files, generated.log_lines, len(body_text))
 
 
 class VideoGenerator:

@@ -255,7 +255,9 @@ class Job:
         return cls(**values)
 
 
-_JOB_FIELDS = tuple(Job.__dataclass_fields__)
+#: The fields a stored job keeps (``argument_bytes`` is measured again when needed: a data directory stays
+#: readable by versions without that field).
+_JOB_FIELDS = tuple(name for name in Job.__dataclass_fields__ if name != "argument_bytes")
 
 
 def queue_order_key(job: Job) -> tuple[int, int]:

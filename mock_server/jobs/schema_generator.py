@@ -215,7 +215,7 @@ class SchemaGenerator:
             cached = self._build(endpoint, inputs, resolved, canonical)
             if key is not None:
                 cached = self.outputs.put(key, cached)
-        return Generated(cached.body, cached.files, (*lines, *cached.log_lines))
+        return Generated(cached.body, cached.files, (*lines, *cached.log_lines), cached.known_body_bytes)
 
     def _build(self, endpoint: Endpoint, inputs: Mapping[str, Any], resolved: _Inputs, canonical: str) -> Generated:
         seed = hashlib.sha256(f"{self._settings.seed}\x00{endpoint.endpoint_id}\x00{canonical}".encode()).digest()

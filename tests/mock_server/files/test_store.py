@@ -205,6 +205,43 @@ def test_files_over_held_bytes_are_seen_by_every_read_and_hold_their_bytes(store
     assert store.put_held(sha, len(data), **held_as) is None
 
 
+class _FailingOnce:
+    """A connection whose next ``executemany`` fails (a full disk, say); everything else passes through."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.armed = True
+
+    def executemany(self, *args: object) -> object:
+        if self.armed:
+            self.armed = False
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.conn.executemany(*args)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.conn, name)
+
+
+def test_kept_back_files_survive_a_failed_write_and_a_closed_store_refuses_more(clock: ManualClock) -> None:
+    store = make_store(clock)
+    data = b"k" * 1000
+    sha = hashlib.sha256(data).hexdigest()
+    store.put(data, file_name="a.bin", content_type="x/y")
+    held_as = {"file_name": "b.bin", "content_type": "x/y", "namespace": "", "expires_at": None, "origin": "output"}
+    held = store.put_held(sha, len(data), **held_as)
+    assert held is not None
+    real = store._conn
+    store._conn = _FailingOnce(real)  # type: ignore[assignment]
+    with pytest.raises(sqlite3.OperationalError):
+        store.get(held.key)
+    store._conn = real
+    assert store.get(held.key) == held  # the row waited on and was written with the next use
+    assert store.read(held) == data
+    store.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        store.put_held(sha, len(data), **held_as)
+
+
 def test_eviction_counts_the_files_kept_back(clock: ManualClock) -> None:
     store = make_store(clock, max_total_bytes=6 * KiB)
     data = b"e" * (3 * KiB)

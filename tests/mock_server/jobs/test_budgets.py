@@ -61,7 +61,7 @@ def test_many_small_values_keep_only_the_marker_and_the_keys() -> None:
     assert kept[TRUNCATED_KEY]["keys"][:2] == ["k00000", "k00001"]
 
 
-@pytest.mark.parametrize("arguments, limit", [
+@pytest.mark.parametrize(("arguments", "limit"), [
     ({"prompt": "a cat", "image_url": IMAGE, "seed": 3}, 64 * 1024),
     ({"prompt": "p" * (1 << 20), "image_url": IMAGE, "seed": 3}, 64 * 1024),
     ({f"k{index:05d}": index for index in range(20_000)}, 4096),
@@ -80,7 +80,8 @@ async def test_a_job_is_weighed_by_the_arguments_it_keeps(make_app: Callable[...
             submitted = await http.post(f"{QUEUE}/{MINIMAX}", json=body)
             assert (await http.get(submitted.json()["response_url"])).status_code == 200
             job = app.state.mock.store.get_job(submitted.json()["request_id"])
-            assert job.argument_bytes == argument_bytes(job.arguments)
+            in_memory = app.state.mock.store.run_id == "memory"  # a stored job does not keep the measure
+            assert job.argument_bytes == (argument_bytes(job.arguments) if in_memory else None)
             outcome = job.final_outcome()
             assert retained_bytes(job) == outcome.result_bytes + argument_bytes(job.arguments)
             older = job.copy()

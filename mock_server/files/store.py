@@ -243,6 +243,8 @@ CREATE TABLE IF NOT EXISTS parts (
 );
 """
 _FILE_COLUMNS = "key, file_name, content_type, size, sha, created_at, expires_at, origin, namespace"
+#: A file's index row (:meth:`FileStore._new_file` makes its values).
+_INSERT_FILE = f"INSERT INTO files ({_FILE_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def _stored(row: tuple[Any, ...]) -> StoredFile:
@@ -647,8 +649,9 @@ class FileStore:
             with self._write() as txn:
                 if not self._add_known_ref(txn, sha, size):
                     return None
-                fields = {"file_name": file_name, "content_type": content_type, "namespace": namespace}
-                return self._insert_file(txn, sha, size, **fields, expires_at=expires_at, origin=origin, key=None)
+                return self._insert_file(txn, sha, size, file_name=file_name, content_type=content_type,
+                                         namespace=namespace, expires_at=expires_at, origin=origin,
+                                         key=None)  # fmt: skip
         # A private in-memory index (this process's alone, every use under the lock): the new row waits in
         # Python and reaches the database with the next use of it (see :meth:`_flush_held_files`).
         with self._lock:
@@ -686,7 +689,7 @@ class FileStore:
                 conn.execute("BEGIN IMMEDIATE")
             conn.executemany("UPDATE blobs SET refs = refs + ? WHERE sha = ?",
                              [(count, sha) for sha, count in references.items()])  # fmt: skip
-            conn.executemany(f"INSERT INTO files ({_FILE_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany(_INSERT_FILE, rows)
             if not nested:
                 conn.execute("COMMIT")
         except BaseException:
@@ -703,7 +706,7 @@ class FileStore:
                                      expires_at=expires_at, origin=origin, key=key, conn=txn.conn)  # fmt: skip
         if key is not None:  # a chosen key may name an expired file; a new one (a fresh counter value) cannot
             self._drop_file(txn, stored.key)
-        txn.conn.execute(f"INSERT INTO files ({_FILE_COLUMNS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+        txn.conn.execute(_INSERT_FILE, row)
         return stored
 
     def _new_file(self, sha: str, size: int, *, file_name: str, content_type: str, namespace: str,

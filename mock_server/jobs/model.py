@@ -217,7 +217,7 @@ class Job:
     #: The queued fault that failed it, if one did.
     fault_id: str | None = None
     #: The size of ``arguments`` as compact UTF-8 JSON (:func:`.budgets.argument_bytes`), measured once when the
-    #: job is made; None (a job stored by an older version): measured when needed.
+    #: job is made; None (a job read back from a database, which does not keep it): measured when needed.
     argument_bytes: int | None = None
 
     @property

@@ -62,7 +62,7 @@ from ..clock import Clock
 from ..strict_json import loads_strict
 from .blobs import SHA, Blobs, BlobSink, DiskBlobs, MemoryBlobs, chunks, valid_upload_id
 from .errors import FileExists, FileTooLarge, InvalidParts, StoreFull, TooManyParts, UnknownUpload
-from .secret import keyed_int, keyed_token, server_secret
+from .secret import SecretMac, server_secret
 from .upload_auth import CdnToken, UploadAuthority
 
 if TYPE_CHECKING:
@@ -309,6 +309,7 @@ class FileStore:
         self._seed = seed
         #: Keys the upload authority, file keys and upload ids (:mod:`.secret`): given, kept in ``data_dir``, or random.
         self._secret = secret if secret is not None else server_secret(None, data_dir)
+        self._mac = SecretMac(self._secret)
         self.max_file_bytes = max_file_bytes
         self.max_total_bytes = max_total_bytes
         self.max_part_bytes = max_part_bytes if max_part_bytes is not None else max_file_bytes
@@ -557,16 +558,17 @@ class FileStore:
 
     # --- files -----------------------------------------------------------------------------------
     def _key_for(self, sequence: int, file_name: str) -> str:
-        token = keyed_token(self._secret, self._seed, "file", sequence)
-        bucket = BUCKETS[keyed_int(self._secret, self._seed, "bucket", sequence) % len(BUCKETS)]
-        return f"{bucket}/{token}_{safe_file_name(file_name)}"
+        """The key of the ``sequence``-th file (``file_name`` made safe already)."""
+        token = self._mac.token(self._seed, "file", sequence)
+        bucket = BUCKETS[self._mac.integer(self._seed, "bucket", sequence) % len(BUCKETS)]
+        return f"{bucket}/{token}_{file_name}"
 
     def now(self) -> float:
         """The store's clock (the app's): expiry times are on it."""
         return self._clock.now()
 
     def new_key(self, file_name: str) -> str:
-        return self._key_for(self.next_sequence("file"), file_name)
+        return self._key_for(self.next_sequence("file"), safe_file_name(file_name))
 
     def put(
         self,
@@ -714,9 +716,10 @@ class FileStore:
                   conn: sqlite3.Connection | None = None) -> tuple[StoredFile, tuple[Any, ...]]:  # fmt: skip
         """A new file over blob ``sha`` (a fresh key unless ``key``) and its index row."""
         sequence = self._next(conn, "file")
+        safe_name = safe_file_name(file_name)
         stored = StoredFile(
-            key=key or self._key_for(sequence, file_name),
-            file_name=safe_file_name(file_name),
+            key=key or self._key_for(sequence, safe_name),
+            file_name=safe_name,
             content_type=safe_content_type(content_type),
             size=size,
             sha256=sha,
@@ -828,10 +831,10 @@ class FileStore:
             open_ids = [row[0] for row in conn.execute("SELECT upload_id FROM uploads ORDER BY created_at, rowid")]
             for upload_id in open_ids[: max(0, len(open_ids) - self.max_pending_uploads + 1)]:
                 self._drop_upload(txn, upload_id)
-            upload_id = keyed_token(self._secret, self._seed, "upload", self._next(conn, "upload"))
+            upload_id = self._mac.token(self._seed, "upload", self._next(conn, "upload"))
             session = MultipartSession(
                 upload_id=upload_id,
-                key=self._key_for(self._next(conn, "file"), file_name),
+                key=self._key_for(self._next(conn, "file"), safe_file_name(file_name)),
                 file_name=safe_file_name(file_name),
                 content_type=safe_content_type(content_type),
                 lifetime=lifetime,

@@ -14,6 +14,7 @@ from fal_mock.mock_server.clock import ManualClock
 from fal_mock.mock_server.files.secret import (
     SECRET_FILE,
     SecretFileError,
+    SecretMac,
     keyed_token,
     pinned_secret,
     server_secret,
@@ -142,6 +143,14 @@ def test_keyed_tokens_are_fal_shaped_and_keyed() -> None:
     assert token != keyed_token(pinned_secret("a"), 0, "file", 2)
     with pytest.raises(ValueError, match="1 to 40"):
         keyed_token(b"k", length=0)
+
+
+@pytest.mark.parametrize("secret", [b"", b"k", bytes(range(32)), bytes(range(64)), bytes(range(65)), b"s" * 200])
+def test_a_secret_mac_is_hmac_sha256(secret: bytes) -> None:
+    mac = SecretMac(secret)
+    for message in (b"", b"0\x1ffile\x1f1", bytes(range(256)) * 3):
+        assert mac.digest(message) == hmac.digest(secret, message, "sha256")
+    assert mac.token(0, "file", 7) == keyed_token(secret, 0, "file", 7)
 
 
 def test_keyed_tokens_keep_their_text_across_versions() -> None:

@@ -58,6 +58,7 @@ the exact nginx page is a guess with the word the client looks for.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -402,6 +403,8 @@ class FaultBook:
         self._clock = clock
         self._store: StateStore = store if store is not None else MemoryStore()
         self._fired_limit = max(1, settings.journal_size)
+        #: The armed document's text last read and what it said (see :attr:`armed`).
+        self._armed_seen: tuple[str, bool] | None = None
 
     # --- the stored state ------------------------------------------------------------------
     def _load(self) -> tuple[int, list[Fault], list[dict[str, Any]]]:
@@ -418,8 +421,17 @@ class FaultBook:
 
     @property
     def armed(self) -> bool:
-        """True while some fault can still fire (a cheap check for the hot path)."""
-        return bool((self._store.document(ARMED_DOCUMENT) or {}).get("unspent", 0))
+        """True while some fault can still fire (a cheap check for the hot path: the stored text is parsed
+        only when it changed since the last look)."""
+        text = self._store.document_text(ARMED_DOCUMENT)
+        if text is None:
+            return False
+        seen = self._armed_seen
+        if seen is not None and seen[0] == text:
+            return seen[1]
+        armed = bool(json.loads(text).get("unspent", 0))
+        self._armed_seen = (text, armed)
+        return armed
 
     def add(self, spec: Mapping[str, Any], *, namespace: str = "") -> Fault:
         """Queue a fault from ``spec`` (see :func:`make_fault`); raises ValueError or :class:`FaultBookFull`."""

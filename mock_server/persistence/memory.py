@@ -286,9 +286,12 @@ class MemoryStore:
 
 
     # --- shared documents --------------------------------------------------------------------
-    def document(self, name: str) -> dict[str, Any] | None:
+    def document_text(self, name: str) -> str | None:
         with self._lock:
-            text = self._documents.get(name)
+            return self._documents.get(name)
+
+    def document(self, name: str) -> dict[str, Any] | None:
+        text = self.document_text(name)
         if text is None:
             return None
         value: dict[str, Any] = json.loads(text)

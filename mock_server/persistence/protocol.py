@@ -110,5 +110,8 @@ class StateStore(Protocol):
     def document(self, name: str) -> dict[str, Any] | None:
         """The JSON document ``name`` (a copy), None if it was never written."""
 
+    def document_text(self, name: str) -> str | None:
+        """The JSON text of document ``name`` (what :meth:`document` parses), None if it was never written."""
+
     def put_document(self, name: str, value: dict[str, Any]) -> None:
         """Replace the document ``name`` (read-modify-write inside :meth:`transaction`)."""

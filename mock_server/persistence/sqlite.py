@@ -483,11 +483,15 @@ class SqliteStore:
 
     # --- request journal -----------------------------------------------------------------
     # --- shared documents (the fault book) -------------------------------------------------
-    def document(self, name: str) -> dict[str, Any] | None:
+    def document_text(self, name: str) -> str | None:
         rows = self._read("SELECT value FROM documents WHERE name = ?", (name,))
-        if not rows:
+        return str(rows[0][0]) if rows else None
+
+    def document(self, name: str) -> dict[str, Any] | None:
+        text = self.document_text(name)
+        if text is None:
             return None
-        value: dict[str, Any] = json.loads(rows[0][0])
+        value: dict[str, Any] = json.loads(text)
         return value
 
     def put_document(self, name: str, value: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ import pytest
 from fal_mock.mock_server.clock import ManualClock
 from fal_mock.mock_server.edge.fault_stage import InjectedDisconnect, classify
 from fal_mock.mock_server.faults.book import MODEL_ERRORS, FaultBook, FaultBookFull, Target, make_fault
+from fal_mock.mock_server.persistence.sqlite import SqliteStore
 from fal_mock.mock_server.settings import Settings
 from starlette.applications import Starlette
 
@@ -159,6 +161,24 @@ def test_faults_fire_in_order_the_given_number_of_times() -> None:
     assert [f.status if f else None for f in fired] == [429, 429, 500, None]
     assert not book.armed
     assert [item["fault"] for item in book.fired()] == ["flt_1", "flt_1", "flt_2"]
+
+
+def test_two_books_over_one_database_see_each_others_faults(tmp_path: Path) -> None:
+    # worker processes share the book through the database: the armed check must follow the other's writes
+    first = FaultBook(Settings(), ManualClock(), SqliteStore(tmp_path / "state.sqlite3"))
+    second = FaultBook(Settings(), ManualClock(), SqliteStore(tmp_path / "state.sqlite3"))
+    assert not first.armed
+    assert not second.armed
+    second.add({"on": "submit", "status": 429})
+    assert first.armed
+    fired = first.take(Target("submit", "fal-ai/minimax-video", MINIMAX), {"http"})
+    assert fired is not None
+    assert fired.status == 429
+    assert not second.armed
+    first.add({"on": "status", "status": 503, "times": 3})
+    assert second.armed
+    assert second.clear() == 1
+    assert not first.armed
 
 
 def test_matching_by_kind_endpoint_and_namespace() -> None:

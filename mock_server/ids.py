@@ -38,5 +38,5 @@ def short_token(seed: int, kind: str, sequence: int, length: int = 21) -> str:
 
 def digest_int(*parts: object) -> int:
     """A stable 64-bit integer from ``parts`` (for seeded, reproducible choices)."""
-    text = "\x1f".join(str(part) for part in parts)
+    text = "\x1f".join(map(str, parts))
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")

@@ -57,7 +57,10 @@ class _CompactJSON(SafeJSONResponse):
     when one is, Starlette's own path runs).
     """
 
-    _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode
+    #: No check for circular references (the mock's bodies are trees built from JSON; a cycle would be too deep
+    #: and answered from :func:`~..strict_json.renderable`'s copy, as any over-deep value is).
+    _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"),
+                               check_circular=False).encode  # fmt: skip
 
     def __init__(self, content: Any, status_code: int, headers: dict[str, str]) -> None:
         raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]

@@ -59,6 +59,10 @@ def _finite(text: str) -> float:
     return value
 
 
+#: ``json.loads(text, parse_constant=_no_constant, parse_float=_finite)``, its decoder made once (it keeps no state).
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+
+
 def nesting_depth(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> int:
     """The deepest array/object nesting of ``raw`` (stops counting once past ``limit``)."""
     pattern = _TOKENS if isinstance(raw, bytes) else _TOKENS_TEXT
@@ -107,7 +111,9 @@ def loads_strict(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if text.count("[") + text.count("{") > max_depth and nesting_depth(text, max_depth) > max_depth:
         raise JsonRefused(f"the JSON is nested more than {max_depth} levels deep")
     try:
-        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        if text.startswith("\ufeff"):  # what json.loads refuses before decoding
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _STRICT_DECODER.decode(text)
     except JsonRefused:
         raise
     except (ValueError, RecursionError) as error:

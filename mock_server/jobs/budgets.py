@@ -34,9 +34,12 @@ TRUNCATED_KEY = "fal_mock_truncated"
 MAX_SUMMARY_KEYS = 64
 
 
+#: ``json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=str)``, made once.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=str).encode
+
+
 def _compact(value: Any) -> bytes:
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=str)
-    return text.encode("utf-8", "surrogatepass")
+    return _COMPACT(value).encode("utf-8", "surrogatepass")
 
 
 def argument_bytes(arguments: Any) -> int:

@@ -45,9 +45,13 @@ _LAX_TRUE = {"true", "1", "yes", "on", "t", "y"}
 _LAX_FALSE = {"false", "0", "no", "off", "f", "n"}
 
 
+#: ``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``, its encoder made once.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical_json(value: Any) -> str:
     """Compact, key-sorted JSON: the form the video generator's determinism is keyed on."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL(value)
 
 
 def validate_arguments(contract: str, arguments: Any) -> dict[str, Any]:

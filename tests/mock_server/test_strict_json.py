@@ -20,7 +20,8 @@ __all__ = ["both_stores"]
 @pytest.mark.parametrize(
     "raw",
     [b'"\\ud800"', b'{"\\udfff": 1}', b'["a\\ud83d"]', b'"\xed\xa0\x80"', b"\xff", b"[NaN]", b'{"a": -Infinity}',
-     b"1e400", b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1), b"[" * 100_000, b"1" * 5000],
+     b"1e400", b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1), b"[" * 100_000, b"1" * 5000,
+     b"\xef\xbb\xbf{}", b"[1.5, 2.5e3, NaN]", b'{"a": }'],
 )  # fmt: skip
 def test_refused(raw: bytes) -> None:
     with pytest.raises(JsonRefused):

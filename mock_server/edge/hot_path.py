@@ -43,6 +43,8 @@ MAX_REMEMBERED_KEYS = 256
 HOT_PATHS = ("/{owner}/{alias}/requests/{request_id}/status", "/{owner}/{alias}/requests/{request_id}")
 #: The submit route of :data:`.routes.QUEUE_ROUTES` (``POST``), served when the router would pick it.
 SUBMIT_PATH = "/{endpoint:path}"
+#: The path segment of every queue route but the submit route.
+REQUESTS_SEGMENT = "/requests/"
 
 ExceptionHandler = Callable[[Request, Exception], Response]
 
@@ -62,6 +64,10 @@ class HotPath:
                                  if isinstance(item, AccessRoute) and "POST" in (item.methods or ()))  # fmt: skip
         self.submit = by_path[SUBMIT_PATH]
         assert self.post_routes[-1] is self.submit  # a catch-all: every POST path reaches it
+        #: Every ``POST`` route before the submit route is a long form under ``/requests/``: a path without that
+        #: segment can only match the submit route, which is then the only one tried.
+        self.submit_only = (self.submit,)
+        assert all(REQUESTS_SEGMENT in item.path for item in self.post_routes[:-1])
         assert all(type(convertor) is PathConvertor for convertor in self.submit.param_convertors.values())
         #: What Starlette's exception middleware would handle (500 and ``Exception`` are the server-error layer's).
         self.handlers = {kind: handler for kind, handler in exception_handlers.items() if kind not in (500, Exception)}
@@ -82,6 +88,8 @@ class HotPath:
         if found is not Match.FULL or child[SERVICE_KEY] is not Service.QUEUE:
             return None
         path = route_path({"path": scope["path"], "root_path": child.get("root_path", scope.get("root_path", ""))})
+        if method == "POST" and REQUESTS_SEGMENT not in path:
+            routes = self.submit_only
         for route in routes:  # what ``Route.matches`` does for these routes (string and path parameters: unconverted)
             matched = route.path_regex.match(path)
             if matched is not None:

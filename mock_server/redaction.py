@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -30,6 +31,16 @@ SECRET_WORDS = ("token", "key", "secret", "sig", "auth", "pass", "credential", "
 #: Parameters whose value is a URL to reduce to scheme and host.
 URL_PARAMS = ("fal_webhook",)
 MASK = "***"
+#: A query of ``name=value`` pairs in characters that parsing and quoting leave as they are (``logs=false``).
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*(?:&[A-Za-z0-9_.~-]+=[A-Za-z0-9_.~-]*)*")
+
+
+def plain_pairs(query: str) -> list[tuple[str, str]] | None:
+    """The pairs of a plain query (see :data:`_PLAIN_QUERY`) — what ``parse_qsl(query, keep_blank_values=True)``
+    gives for it, without its work; None for any other query (parse it)."""
+    if not _PLAIN_QUERY.fullmatch(query):
+        return None
+    return [(name, value) for name, _, value in (part.partition("=") for part in query.split("&"))]
 
 
 def secret_name(name: str) -> bool:
@@ -55,6 +66,9 @@ def redact_query(query: str) -> str:
     """``query`` with secret-looking values masked and URL values reduced to their host."""
     if not query:
         return query
+    plain = plain_pairs(query)  # a status poll's ``logs=false``: nothing to unquote, quote or reduce
+    if plain is not None:
+        return "&".join(f"{name}={MASK if secret_name(name) else value}" for name, value in plain)
     pairs = parse_qsl(query, keep_blank_values=True)
     if not pairs:
         return MASK if "=" in query or "%" in query else query

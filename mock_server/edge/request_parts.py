@@ -17,6 +17,7 @@ from starlette.requests import HTTPConnection, Request
 from ..clock import ManualClock
 from ..control import MockControl
 from ..jobs.errors import PlainError
+from ..redaction import plain_pairs
 from ..services import MockServices
 from ..strict_json import loads_strict
 from .hosts import Bases
@@ -58,6 +59,21 @@ def header(connection: HTTPConnection, name: str) -> str | None:
         cached = scope[HEADER_INDEX_KEY] = (headers, index)
     value = cached[1].get(name.encode("latin-1"))
     return None if value is None else value.decode("latin-1")
+
+
+def query_value(connection: HTTPConnection, name: str) -> str | None:
+    """``connection.query_params.get(name)`` (the last value), without parsing a plain query such as ``logs=false``."""
+    raw = connection.scope.get("query_string")
+    if not raw:
+        return None
+    pairs = plain_pairs(raw.decode("latin-1"))
+    if pairs is None:
+        return connection.query_params.get(name)
+    found = None
+    for key, value in pairs:
+        if key == name:
+            found = value
+    return found
 
 
 def namespace(connection: HTTPConnection) -> str:

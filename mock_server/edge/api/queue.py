@@ -31,7 +31,16 @@ from ...services import MockServices
 from ...webhooks.policy import targets_own_control
 from ..hosts import PINNED_ORIGIN_KEY, Bases
 from ..render import fal_json, status_body, submit_body
-from ..request_parts import PROGRESSION_HEADER, bases, header, loads_json, namespace, read_body, services
+from ..request_parts import (
+    PROGRESSION_HEADER,
+    bases,
+    header,
+    loads_json,
+    namespace,
+    query_value,
+    read_body,
+    services,
+)
 from ..wire_errors import payload_response
 
 #: Seconds between looks at a job while a status stream waits for its next state.
@@ -204,9 +213,7 @@ async def submit(request: Request) -> Response:
 
 
 def wants_logs(request: Request) -> bool:
-    if not request.scope.get("query_string"):
-        return False  # the hot path: polls without a query string
-    return _flag(request.query_params.get("logs"))
+    return _flag(query_value(request, "logs"))
 
 
 def render_status(mock: MockServices, job: Job, request_bases: Bases, with_logs: bool) -> dict[str, Any]:

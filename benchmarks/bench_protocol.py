@@ -78,7 +78,8 @@ def median_seconds(action: Callable[[int], Any], repeat: int, warmup: int = 5,
 
 # --- 1. fal_client.subscribe in-process ------------------------------------------------------------
 def bare_fal_app() -> Any:
-    """A bare Starlette app answering fal's queue the simplest way: submit, status COMPLETED, a fixed result."""
+    """A bare Starlette app answering fal's queue the simplest way: submit (its body read, as any server reads
+    it off the socket), status COMPLETED, a fixed result."""
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse
     from starlette.routing import Route
@@ -91,6 +92,7 @@ def bare_fal_app() -> Any:
 
     async def route(request: Any) -> JSONResponse:
         if request.method == "POST":
+            await request.body()  # a server receives the request it answers (the mock parses it too)
             return JSONResponse(submitted)
         if request.url.path.endswith("/status"):
             return JSONResponse({"status": "COMPLETED", "request_id": "bare", "logs": None, "metrics": {}})

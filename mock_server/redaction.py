@@ -66,8 +66,8 @@ def redact_query(query: str) -> str:
     """``query`` with secret-looking values masked and URL values reduced to their host."""
     if not query:
         return query
-    plain = plain_pairs(query)  # a status poll's ``logs=false``: nothing to unquote, quote or reduce
-    if plain is not None:
+    plain = plain_pairs(query)  # a status poll's ``logs=false``: nothing to unquote or quote
+    if plain is not None and not any(name in URL_PARAMS for name, _ in plain):
         return "&".join(f"{name}={MASK if secret_name(name) else value}" for name, value in plain)
     pairs = parse_qsl(query, keep_blank_values=True)
     if not pairs:

@@ -429,7 +429,8 @@ class FaultBook:
         seen = self._armed_seen
         if seen is not None and seen[0] == text:
             return seen[1]
-        armed = bool(json.loads(text).get("unspent", 0))
+        value = json.loads(text)
+        armed = bool(isinstance(value, dict) and value.get("unspent", 0))
         self._armed_seen = (text, armed)
         return armed
 

@@ -24,6 +24,15 @@ def test_plain_pairs_are_what_parse_qsl_gives(query: str) -> None:
         assert pairs == parse_qsl(query, keep_blank_values=True)
 
 
+@given(st.lists(st.tuples(st.sampled_from(["logs", "fal_webhook", "token", "a", "x-y"]), QUERY_TEXT), max_size=4))
+def test_a_redacted_query_of_named_parameters_does_not_depend_on_the_shortcut(pairs: list[tuple[str, str]]) -> None:
+    query = "&".join(f"{name}={value}" for name, value in pairs)
+    shortcut = redact_query(query)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(redaction, "plain_pairs", lambda _query: None)
+        assert redact_query(query) == shortcut
+
+
 @given(QUERY_TEXT)
 def test_a_redacted_query_does_not_depend_on_the_shortcut(query: str) -> None:
     shortcut = redact_query(query)
@@ -44,3 +53,4 @@ def test_plain_queries_keep_their_secrets_out() -> None:
     assert redact_query("logs=1&token=abc&api_key=x") == "logs=1&token=***&api_key=***"
     assert plain_pairs("logs") is None  # a name without "=": parsed (it becomes "logs=")
     assert redact_query("logs") == "logs="
+    assert redact_query("fal_webhook=hooks.example.com&logs=1") == "fal_webhook=***&logs=1"  # never shown as sent

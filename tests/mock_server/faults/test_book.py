@@ -9,6 +9,7 @@ tests/fixtures/test_server.py.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import httpx
 import pytest
 from fal_mock.mock_server.clock import ManualClock
 from fal_mock.mock_server.edge.fault_stage import InjectedDisconnect, classify
-from fal_mock.mock_server.faults.book import MODEL_ERRORS, FaultBook, FaultBookFull, Target, make_fault
+from fal_mock.mock_server.faults.book import ARMED_DOCUMENT, MODEL_ERRORS, FaultBook, FaultBookFull, Target, make_fault
 from fal_mock.mock_server.persistence.sqlite import SqliteStore
 from fal_mock.mock_server.settings import Settings
 from starlette.applications import Starlette
@@ -179,6 +180,16 @@ def test_two_books_over_one_database_see_each_others_faults(tmp_path: Path) -> N
     assert second.armed
     assert second.clear() == 1
     assert not first.armed
+
+
+def test_an_armed_document_that_is_not_an_object_arms_nothing(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.sqlite3")
+    book = FaultBook(Settings(), ManualClock(), store)
+    book.add({"on": "submit", "status": 429})
+    assert book.armed
+    with sqlite3.connect(tmp_path / "state.sqlite3") as db:  # a hand-edited data directory
+        db.execute("UPDATE documents SET value = 'null' WHERE name = ?", (ARMED_DOCUMENT,))
+    assert not book.armed
 
 
 def test_matching_by_kind_endpoint_and_namespace() -> None:

@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
+from ..ids import InOrderBatches
 from ..strict_json import loads_strict
 from .blobs import SHA, Blobs, BlobSink, DiskBlobs, MemoryBlobs, chunks, valid_upload_id
 from .errors import FileExists, FileTooLarge, InvalidParts, StoreFull, TooManyParts, UnknownUpload
@@ -310,6 +311,8 @@ class FileStore:
         #: Keys the upload authority, file keys and upload ids (:mod:`.secret`): given, kept in ``data_dir``, or random.
         self._secret = secret if secret is not None else server_secret(None, data_dir)
         self._mac = SecretMac(self._secret)
+        #: File key prefixes, made in batches while files are numbered in order (see :class:`~..ids.InOrderBatches`).
+        self._key_prefixes = InOrderBatches(self._key_prefix)
         self.max_file_bytes = max_file_bytes
         self.max_total_bytes = max_total_bytes
         self.max_part_bytes = max_part_bytes if max_part_bytes is not None else max_file_bytes
@@ -559,9 +562,13 @@ class FileStore:
     # --- files -----------------------------------------------------------------------------------
     def _key_for(self, sequence: int, file_name: str) -> str:
         """The key of the ``sequence``-th file (``file_name`` made safe already)."""
+        return f"{self._key_prefixes.get(sequence)}_{file_name}"
+
+    def _key_prefix(self, sequence: int) -> str:
+        """``<bucket>/<token>`` of the ``sequence``-th file's key."""
         token = self._mac.token(self._seed, "file", sequence)
         bucket = BUCKETS[self._mac.integer(self._seed, "bucket", sequence) % len(BUCKETS)]
-        return f"{bucket}/{token}_{file_name}"
+        return f"{bucket}/{token}"
 
     def now(self) -> float:
         """The store's clock (the app's): expiry times are on it."""

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..clock import Clock, isoformat
-from ..ids import digest_int, uuid7_like
+from ..ids import InOrderBatches, digest_int, id_digest, uuid7_from
 from ..persistence.protocol import StateStore
 from ..settings import Settings
 from . import progression
@@ -125,6 +125,8 @@ class JobQueue:
         self.completion_subscribers = tuple(completion_subscribers)
         #: Validated inputs of repeated inputs (``validated_input_cache_bytes``): each input is validated once.
         self.validated = ValidatedMemo(settings.validated_input_cache_bytes)
+        #: The seeded part of request ids (:func:`~..ids.id_digest`), made in batches while requests come in order.
+        self._request_digests = InOrderBatches(lambda seq: id_digest(settings.seed, "request", seq))
 
     # --- submit ------------------------------------------------------------------------------
     def create(self, submission: Submission, *, mode: str = "queue") -> Job:
@@ -133,7 +135,7 @@ class JobQueue:
         endpoint = submission.endpoint
         now = self.clock.now()
         seq = self.store.next_sequence("request")
-        request_id = uuid7_like(now, settings.seed, "request", seq)
+        request_id = uuid7_from(now, self._request_digests.get(seq))
         arguments, size = kept_arguments(submission.arguments, settings.max_retained_argument_bytes)
         job = Job(
             request_id=request_id,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
-from fal_mock.mock_server.ids import uuid7_like
+from fal_mock.mock_server.ids import InOrderBatches, id_digest, uuid7_from, uuid7_like
 
 
 def test_request_ids_are_canonical_uuid7_text_from_the_clock_and_the_seeded_sequence() -> None:
@@ -18,3 +19,44 @@ def test_request_ids_are_canonical_uuid7_text_from_the_clock_and_the_seeded_sequ
     assert uuid7_like(5.0, 1, "request", 1) == uuid7_like(5.0, 1, "request", 1)
     assert len({uuid7_like(5.0, seed, "request", 1) for seed in range(50)}) == 50
     assert uuid7_like(0.0, 0, "request", 0).startswith("00000000-0000-7")
+
+
+def test_request_ids_keep_their_text_across_versions() -> None:
+    # ids under a seed and a clock are reproducible: the previous version's id for these
+    assert uuid7_from(1_767_225_600.123, id_digest(0, "request", 1)) == uuid7_like(1_767_225_600.123, 0, "request", 1)
+    assert uuid7_like(1_767_225_600.123, 0, "request", 1) == PINNED_ID
+
+
+PINNED_ID = "019b76da-a87b-7bbf-a670-15f9a5ac66de"
+
+
+def test_batches_give_what_one_by_one_gives_whatever_the_order() -> None:
+    made: list[int] = []
+
+    def make(number: int) -> str:
+        made.append(number)
+        return f"value {number}"
+
+    batches = InOrderBatches(make, batch=8)
+    asked = [*range(1, 30), 5, 100, 101, 102, 30, 31, 7, 7, 8]
+    assert [batches.get(number) for number in asked] == [f"value {number}" for number in asked]
+    assert len(batches._made) < 8  # never more than one batch held
+    assert made.count(100) == 1
+    assert 103 in made  # in order again: a batch made ahead
+    assert made.count(5) == 2  # out of order: made again, one at a time
+
+
+def test_batches_are_thread_safe() -> None:
+    batches = InOrderBatches(lambda number: number * 3, batch=16)
+    results: list[list[tuple[int, int]]] = [[] for _ in range(4)]
+
+    def ask(index: int) -> None:
+        for number in range(index, 2000, 4):
+            results[index].append((number, batches.get(number)))
+
+    threads = [threading.Thread(target=ask, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(value == number * 3 for found in results for number, value in found)

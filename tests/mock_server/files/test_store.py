@@ -18,8 +18,9 @@ from fal_mock.mock_server.files.errors import (
     TooManyParts,
     UnknownUpload,
 )
-from fal_mock.mock_server.files.secret import pinned_secret
+from fal_mock.mock_server.files.secret import keyed_int, keyed_token, pinned_secret
 from fal_mock.mock_server.files.store import (
+    BUCKETS,
     MAX_PENDING_HELD_FILES,
     FileRefs,
     FileStore,
@@ -51,6 +52,15 @@ def blob(n: int, fill: int) -> bytes:
 
 
 # --- keys and names -------------------------------------------------------------------------------
+
+
+def test_keys_do_not_depend_on_the_order_they_are_made_in(clock: ManualClock) -> None:
+    pinned = pinned_secret("test")
+    in_order = make_store(clock, secret=pinned)
+    keys = [in_order.new_key("out.mp4") for _ in range(150)]  # batches of key prefixes made ahead
+    for sequence, key in enumerate(keys, start=1):
+        bucket = BUCKETS[keyed_int(pinned, 0, "bucket", sequence) % len(BUCKETS)]
+        assert key == f"{bucket}/{keyed_token(pinned, 0, 'file', sequence)}_out.mp4"
 
 
 def test_keys_are_fal_shaped_and_deterministic_under_one_secret(clock: ManualClock) -> None:

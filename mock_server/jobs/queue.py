@@ -126,7 +126,7 @@ class JobQueue:
         #: Validated inputs of repeated inputs (``validated_input_cache_bytes``): each input is validated once.
         self.validated = ValidatedMemo(settings.validated_input_cache_bytes)
         #: The seeded part of request ids (:func:`~..ids.id_digest`), made in batches while requests come in order.
-        self._request_digests = InOrderBatches(lambda seq: id_digest(settings.seed, "request", seq))
+        self._request_digests = InOrderBatches(lambda seq: id_digest(self.settings.seed, "request", seq))
 
     # --- submit ------------------------------------------------------------------------------
     def create(self, submission: Submission, *, mode: str = "queue") -> Job:

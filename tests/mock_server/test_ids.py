@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 
@@ -38,25 +39,45 @@ def test_batches_give_what_one_by_one_gives_whatever_the_order() -> None:
         return f"value {number}"
 
     batches = InOrderBatches(make, batch=8)
-    asked = [*range(1, 30), 5, 100, 101, 102, 30, 31, 7, 7, 8]
+    asked = [*range(1, 30), 5, 100, 101, 102, 103, 104, 105, 30, 31, 7, 7, 8]
     assert [batches.get(number) for number in asked] == [f"value {number}" for number in asked]
     assert len(batches._made) < 8  # never more than one batch held
-    assert made.count(100) == 1
-    assert 103 in made  # in order again: a batch made ahead
+    assert made.count(20) == 1
+    assert 111 in made  # a run in order again: values made ahead
     assert made.count(5) == 2  # out of order: made again, one at a time
 
 
+def test_interleaved_streams_are_made_one_at_a_time() -> None:
+    made: list[int] = []
+    batches = InOrderBatches(lambda number: made.append(number) or number, batch=64)
+    for number in range(1, 400):  # two streams: x, x+1, y, y+1, ... (or a counter shared with another process)
+        base = number * 2 if number % 2 else 1000 + number * 2
+        batches.get(base)
+        batches.get(base + 1)
+    assert len(made) == 2 * 399  # nothing made ahead and thrown away
+
+
 def test_batches_are_thread_safe() -> None:
-    batches = InOrderBatches(lambda number: number * 3, batch=16)
-    results: list[list[tuple[int, int]]] = [[] for _ in range(4)]
+    made: set[int] = set()
+    batches = InOrderBatches(lambda number: made.add(number) or number * 3, batch=16)
+    counter = itertools.count(1)
+    counter_lock = threading.Lock()
+    results: list[tuple[int, int]] = []
+    ahead: list[int] = []
 
-    def ask(index: int) -> None:
-        for number in range(index, 2000, 4):
-            results[index].append((number, batches.get(number)))
+    def ask() -> None:
+        for _ in range(500):
+            with counter_lock:
+                number = next(counter)
+            if number in made:
+                ahead.append(number)
+            results.append((number, batches.get(number)))  # in order, but threads overtake each other
 
-    threads = [threading.Thread(target=ask, args=(index,)) for index in range(4)]
+    threads = [threading.Thread(target=ask) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert all(value == number * 3 for found in results for number, value in found)
+    assert sorted(number for number, _ in results) == list(range(1, 2001))
+    assert all(value == number * 3 for number, value in results)
+    assert len(ahead) > 500  # most values were made ahead, in batches
